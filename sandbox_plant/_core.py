@@ -39,6 +39,8 @@ class AssetState:
     """auto (runs its queue), stopped (by an operator), maintenance (locked out), down (faulted)."""
     down_causes: list[str] = field(default_factory=list)
     """Why a down machine is down: bearing, breakdown, trip, power. Repairs clear them."""
+    reason: str | None = None
+    """Why the asset last changed mode, as its control system reports it."""
     busy: bool = False
     since: float = 0.0
     time_in: dict[str, float] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0.0))
@@ -127,7 +129,7 @@ class Core:
             return
         before = a.status
         self._account(a)
-        a.mode = mode
+        a.mode, a.reason = mode, reason
         self.emit("asset.mode", asset=a.id, mode=mode, status=a.status, reason=reason, by=by)
         self._notify(a, before)
 

@@ -92,7 +92,7 @@ class Plant:
         worn = np.flatnonzero((self.signals.bearing_wear >= self.cfg.degradation.bearing_fail_at) & ~self._failed)
         for i in worn:
             self._failed[i] = True
-            self.fail(self._asset_list[i], "bearing", "bearing failure")
+            self.fail(self._asset_list[i], "bearing", "machine fault")
 
     # -- internal plant reactions -----------------------------------------------------------------
     def _on_status(self, a: AssetState, before: str) -> None:

@@ -130,7 +130,7 @@ def apply_injection(plant: Plant, inj: Injection) -> None:
         prod.delivery_blocked_until[inj.root] = inj.params["delivery_delay_h"] * 3600
     else:
         a = core.assets[inj.root]
-        core.at(inj.onset, plant.fail, a, "breakdown", f"breakdown: {inj.failure_mode}")
+        core.at(inj.onset, plant.fail, a, "breakdown", "machine fault")
 
 
 def _fed_machines(plant: Plant, root: str) -> list[str]:
