@@ -12,8 +12,9 @@ PLANT_TARGET_X = 50_000.0
 """Goal: 24 simulated hours of the default plant at >= 50,000x real time on a 2-core machine."""
 
 
-def bench_plant(*, hours: float, repeat: int, seed: int, scenario: str | None,
-                config: PlantConfig | None = None) -> dict[str, Any]:
+def bench_plant(
+    *, hours: float, repeat: int, seed: int, scenario: str | None, config: PlantConfig | None = None
+) -> dict[str, Any]:
     walls: list[float] = []
     events = ticks = tags = 0
     for _ in range(repeat):
@@ -29,8 +30,17 @@ def bench_plant(*, hours: float, repeat: int, seed: int, scenario: str | None,
     wall = statistics.median(walls)
     rate = hours * 3600.0 / wall
     return {
-        "benchmark": "plant", "seed": seed, "scenario": scenario, "sim_seconds": hours * 3600.0,
-        "repeat": repeat, "wall_seconds_median": round(wall, 4), "wall_seconds_min": round(min(walls), 4),
-        "sim_seconds_per_wall_second": round(rate, 1), "target": PLANT_TARGET_X, "meets_target": rate >= PLANT_TARGET_X,
-        "tags": tags, "samples": ticks, "events": events,
+        "benchmark": "plant",
+        "seed": seed,
+        "scenario": scenario,
+        "sim_seconds": hours * 3600.0,
+        "repeat": repeat,
+        "wall_seconds_median": round(wall, 4),
+        "wall_seconds_min": round(min(walls), 4),
+        "sim_seconds_per_wall_second": round(rate, 1),
+        "target": PLANT_TARGET_X,
+        "meets_target": rate >= PLANT_TARGET_X,
+        "tags": tags,
+        "samples": ticks,
+        "events": events,
     }

@@ -14,8 +14,12 @@ from rich.console import Console
 
 from sandbox_plant import ConfigError, PlantError, load_plant_config, load_scenarios
 
-app = typer.Typer(help="plantbrain: a multi-agent operations orchestrator for industrial plants.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="plantbrain: a multi-agent operations orchestrator for industrial plants.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
 plant_app = typer.Typer(help="The sandbox plant: serve it, list its fault scenarios.", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks that print JSON figures.", no_args_is_help=True)
 app.add_typer(plant_app, name="plant")
@@ -23,7 +27,9 @@ app.add_typer(bench_app, name="bench")
 
 SeedOpt = Annotated[int, typer.Option(min=0, max=2**31 - 1, help="Seed of the simulation.")]
 ScenarioOpt = Annotated[str | None, typer.Option(help="Fault scenario (see `plantbrain plant scenarios`).")]
-PlantFileOpt = Annotated[Path | None, typer.Option("--plant", help="Plant file (YAML); default: the built-in plant.")]
+PlantFileOpt = Annotated[
+    Path | None, typer.Option("--plant", help="Plant file (YAML); default: the built-in plant.")
+]
 err = Console(stderr=True)
 
 
@@ -43,9 +49,13 @@ def _check_scenario(name: str | None) -> None:
 
 
 @plant_app.command("serve")
-def plant_serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
-                port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8700,
-                seed: SeedOpt = 0, scenario: ScenarioOpt = None, plant: PlantFileOpt = None) -> None:
+def plant_serve(
+    host: Annotated[str, typer.Option(help="Interface to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="TCP port.")] = 8700,
+    seed: SeedOpt = 0,
+    scenario: ScenarioOpt = None,
+    plant: PlantFileOpt = None,
+) -> None:
     """Serve the sandbox plant's HTTP API (OpenAPI docs at /docs)."""
     import uvicorn
 
@@ -54,14 +64,19 @@ def plant_serve(host: Annotated[str, typer.Option(help="Interface to bind.")] = 
     with _operator_errors():
         _check_scenario(scenario)
         api = create_app(config=load_plant_config(plant), seed=seed, scenario=scenario)
-    err.print(f"sandbox plant on http://{host}:{port} (seed {seed}, scenario {scenario or 'normal operation'}); "
-              f"docs at /docs")
+    err.print(
+        f"sandbox plant on http://{host}:{port} (seed {seed}, scenario {scenario or 'normal operation'}); "
+        f"docs at /docs"
+    )
     uvicorn.run(api, host=host, port=port, log_level="warning")
 
 
 @plant_app.command("scenarios")
-def plant_scenarios(seed: SeedOpt = 0, as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
-                    plant: PlantFileOpt = None) -> None:
+def plant_scenarios(
+    seed: SeedOpt = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    plant: PlantFileOpt = None,
+) -> None:
     """List the fault scenarios with their ground truth for a seed (root cause, affected assets and lots)."""
     from sandbox_plant import ground_truth
 
@@ -74,30 +89,45 @@ def plant_scenarios(seed: SeedOpt = 0, as_json: Annotated[bool, typer.Option("--
     out = Console()
     for t in truths:
         out.print(f"[bold]{t['name']}[/] — {t['title']} / {t['title_zh']}")
-        out.print(f"  root cause: {', '.join(t['root_cause'])}"  # type: ignore[arg-type]
-                  + (f" (tag {t['root_tag']})" if t["root_tag"] else "")
-                  + (f", failure mode {t['failure_mode']}" if t["failure_mode"] else "")
-                  + f"; onset {t['onset_time']}")
+        out.print(
+            f"  root cause: {', '.join(t['root_cause'])}"  # type: ignore[arg-type]
+            + (f" (tag {t['root_tag']})" if t["root_tag"] else "")
+            + (f", failure mode {t['failure_mode']}" if t["failure_mode"] else "")
+            + f"; onset {t['onset_time']}"
+        )
         out.print(f"  affected assets: {', '.join(t['affected_assets']) or '-'}")  # type: ignore[arg-type]
         out.print(f"  affected lots: {', '.join(t['affected_lots']) or '-'}")  # type: ignore[arg-type]
 
 
 @bench_app.command("plant")
-def bench_plant(hours: Annotated[float, typer.Option(min=0.1, max=24 * 30, help="Simulated hours per run.")] = 24.0,
-                repeat: Annotated[int, typer.Option(min=1, max=50, help="Runs; the median is reported.")] = 3,
-                seed: SeedOpt = 0, scenario: ScenarioOpt = None, plant: PlantFileOpt = None) -> None:
+def bench_plant(
+    hours: Annotated[float, typer.Option(min=0.1, max=24 * 30, help="Simulated hours per run.")] = 24.0,
+    repeat: Annotated[int, typer.Option(min=1, max=50, help="Runs; the median is reported.")] = 3,
+    seed: SeedOpt = 0,
+    scenario: ScenarioOpt = None,
+    plant: PlantFileOpt = None,
+) -> None:
     """Simulation speed: simulated seconds per wall-clock second for the default plant (JSON)."""
     from ._bench import bench_plant as run
 
     with _operator_errors():
         _check_scenario(scenario)
-        result = run(hours=hours, repeat=repeat, seed=seed, scenario=scenario, config=load_plant_config(plant))
+        result = run(
+            hours=hours,
+            repeat=repeat,
+            seed=seed,
+            scenario=scenario,
+            config=load_plant_config(plant),
+        )
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
 
 
 @app.command("demo")
-def demo(seed: SeedOpt = 42, scenario: Annotated[str, typer.Option(help="Fault scenario to run.")] = "coolant_pump_failure",
-         hours: Annotated[float, typer.Option(min=0.5, max=24, help="Simulated hours to run.")] = 12.0) -> None:
+def demo(
+    seed: SeedOpt = 42,
+    scenario: Annotated[str, typer.Option(help="Fault scenario to run.")] = "coolant_pump_failure",
+    hours: Annotated[float, typer.Option(min=0.5, max=24, help="Simulated hours to run.")] = 12.0,
+) -> None:
     """Run a fault scenario end to end through the plant's HTTP API and tell what happened."""
     from ._demo import run_demo
 

@@ -9,8 +9,8 @@ Agents never import this package: they reach the plant through its HTTP API only
 """
 
 from ._api import create_app
-from ._config import ConfigError, PlantConfig, ScenarioSpec, load_plant_config, load_scenarios
-from ._errors import InvalidRequest, NotFound, PlantError, Refused
+from ._config import PlantConfig, ScenarioSpec, load_plant_config, load_scenarios
+from ._errors import ConfigError, InvalidRequest, NotFound, PlantError, Refused
 from ._plant import MAX_ADVANCE_S, Plant
 from ._scenarios import ground_truth as _ground_truth
 from ._views import state as plant_state

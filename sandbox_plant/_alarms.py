@@ -108,8 +108,13 @@ class AlarmSystem:
             a.last_raised, a.value_at_raise = now, round(value, 4)
             a.state = "UNACK" if a.state in ("NORM", "RTNUN") else a.state
             self.core.emit(
-                "alarm.raised", alarm=a.id, asset=a.asset, tag=a.tag, priority=a.priority,
-                value=round(value, 4), limit=a.limit,
+                "alarm.raised",
+                alarm=a.id,
+                asset=a.asset,
+                tag=a.tag,
+                priority=a.priority,
+                value=round(value, 4),
+                limit=a.limit,
             )
         else:
             a.last_cleared = now
@@ -122,8 +127,16 @@ class AlarmSystem:
             a.activations += 1
             a.last_raised = self.core.now
             a.state = "UNACK"
-            self.core.emit("alarm.raised", alarm=a.id, asset=a.asset, tag=a.tag, priority=a.priority,
-                           value=None, limit=a.limit, after=why)
+            self.core.emit(
+                "alarm.raised",
+                alarm=a.id,
+                asset=a.asset,
+                tag=a.tag,
+                priority=a.priority,
+                value=None,
+                limit=a.limit,
+                after=why,
+            )
 
     # -- suppression by design -----------------------------------------------------------------
     def on_status(self, asset: AssetState) -> None:
@@ -165,11 +178,15 @@ class AlarmSystem:
         if not 0 < duration_s <= MAX_SHELVE_S:
             raise InvalidRequest(f"duration_s must be between 1 and {int(MAX_SHELVE_S)} seconds (8 h).")
         if a.shelved_until is not None:
-            raise Refused(f"Alarm {a.id} is already shelved until t={a.shelved_until:.0f}; unshelve it first.",
-                          code="invalid_transition")
+            raise Refused(
+                f"Alarm {a.id} is already shelved until t={a.shelved_until:.0f}; unshelve it first.",
+                code="invalid_transition",
+            )
         a.shelved_until, a.shelved_by, a.shelve_reason = self.core.now + duration_s, by, reason
         a.state = "NORM"
-        self.core.emit("alarm.shelved", alarm=a.id, asset=a.asset, by=by, reason=reason, duration_s=duration_s)
+        self.core.emit(
+            "alarm.shelved", alarm=a.id, asset=a.asset, by=by, reason=reason, duration_s=duration_s
+        )
         until = a.shelved_until
         self.core.at(until, self._shelve_expired, a, until)
         return a
@@ -194,12 +211,22 @@ class AlarmSystem:
     def view(self, a: Alarm) -> dict[str, object]:
         iso = self.core.iso
         return {
-            "id": a.id, "tag": a.tag, "asset": a.asset, "type": a.type, "limit": a.limit,
-            "deadband": a.deadband, "priority": a.priority, "state": a.state, "active": a.condition,
+            "id": a.id,
+            "tag": a.tag,
+            "asset": a.asset,
+            "type": a.type,
+            "limit": a.limit,
+            "deadband": a.deadband,
+            "priority": a.priority,
+            "state": a.state,
+            "active": a.condition,
             "shelved": a.shelved_until is not None,
             "shelved_until": iso(a.shelved_until) if a.shelved_until is not None else None,
-            "shelve_reason": a.shelve_reason, "suppressed": a.suppressed, "activations": a.activations,
+            "shelve_reason": a.shelve_reason,
+            "suppressed": a.suppressed,
+            "activations": a.activations,
             "last_raised": iso(a.last_raised) if a.last_raised is not None else None,
             "last_cleared": iso(a.last_cleared) if a.last_cleared is not None else None,
-            "acked_by": a.acked_by, "trip": a.trip,
+            "acked_by": a.acked_by,
+            "trip": a.trip,
         }

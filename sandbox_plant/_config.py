@@ -220,7 +220,9 @@ class PlantConfig(_Model):
             if a.feeds and (a.type not in self.asset_types or not self.asset_types[a.type].supplies):
                 problems.append(f"asset {aid}: only utilities with 'supplies' can feed others")
         for line in self.lines:
-            problems += [f"line {line.id}: unknown machine {m!r}" for m in line.machines if m not in self.assets]
+            problems += [
+                f"line {line.id}: unknown machine {m!r}" for m in line.machines if m not in self.assets
+            ]
         for pid, p in self.products.items():
             if p.material.id not in self.materials:
                 problems.append(f"product {pid}: unknown material {p.material.id!r}")
@@ -248,7 +250,12 @@ class ScenarioSpec(_Model):
     title_zh: str
     description: str
     fault: Literal[
-        "utility_failure", "bearing_wear", "tool_wear", "sensor_drift", "material_shortage", "breakdown"
+        "utility_failure",
+        "bearing_wear",
+        "tool_wear",
+        "sensor_drift",
+        "material_shortage",
+        "breakdown",
     ]
     eligible: dict[str, str | list[str]]
     onset_s: tuple[float, float]

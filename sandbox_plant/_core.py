@@ -94,7 +94,9 @@ class Core:
     def shift_at(self, t: float) -> str:
         hour = (self.epoch + timedelta(seconds=t)).hour
         for name, s in self.cfg.shifts.items():
-            inside = s.start_h <= hour < s.end_h if s.start_h < s.end_h else (hour >= s.start_h or hour < s.end_h)
+            inside = (
+                s.start_h <= hour < s.end_h if s.start_h < s.end_h else (hour >= s.start_h or hour < s.end_h)
+            )
             if inside:
                 return name
         return next(iter(self.cfg.shifts))
@@ -114,7 +116,12 @@ class Core:
 
     # -- events ------------------------------------------------------------------------
     def emit(self, type_: str, **fields: Any) -> Event:
-        ev: Event = {"seq": len(self.events) + 1, "t": round(self.now, 3), "time": self.iso(self.now), "type": type_}
+        ev: Event = {
+            "seq": len(self.events) + 1,
+            "t": round(self.now, 3),
+            "time": self.iso(self.now),
+            "type": type_,
+        }
         ev.update(fields)
         self.events.append(ev)
         return ev

@@ -89,11 +89,17 @@ class Maintenance:
             for _ in range(int(rng.integers(1, 4))):
                 fm = modes[int(rng.integers(len(modes)))]
                 days = float(rng.uniform(5, 365))
-                self.history.append({
-                    "asset": a.id, "type": fm.wo_type, "failure_mode": fm.id,
-                    "description": fm.name, "completed": self.core.iso(-days * 86400.0),
-                    "t": round(-days * 86400.0, 1), "downtime_h": round(fm.repair_h * float(rng.uniform(0.8, 1.6)), 2),
-                })
+                self.history.append(
+                    {
+                        "asset": a.id,
+                        "type": fm.wo_type,
+                        "failure_mode": fm.id,
+                        "description": fm.name,
+                        "completed": self.core.iso(-days * 86400.0),
+                        "t": round(-days * 86400.0, 1),
+                        "downtime_h": round(fm.repair_h * float(rng.uniform(0.8, 1.6)), 2),
+                    }
+                )
         self.history.sort(key=lambda h: (h["asset"], h["t"]))
 
     # -- lookups ----------------------------------------------------------------------------
@@ -119,16 +125,29 @@ class Maintenance:
         return None
 
     # -- actions ------------------------------------------------------------------------------
-    def create(self, a: AssetState, *, wo_type: str, priority: int, description: str, by: str,
-               failure_mode: str | None, lockout: bool | None, parts: dict[str, int] | None,
-               estimated_h: float | None, window: tuple[float, float] | None) -> WorkOrder:
+    def create(
+        self,
+        a: AssetState,
+        *,
+        wo_type: str,
+        priority: int,
+        description: str,
+        by: str,
+        failure_mode: str | None,
+        lockout: bool | None,
+        parts: dict[str, int] | None,
+        estimated_h: float | None,
+        window: tuple[float, float] | None,
+    ) -> WorkOrder:
         fm = None
         if failure_mode is not None:
             fm = next((m for m in self.failure_modes(a.type) if m.id == failure_mode), None)
             if fm is None:
                 known = ", ".join(m.id for m in self.failure_modes(a.type))
-                raise InvalidRequest(f"{a.id} ({a.type}) has no failure mode {failure_mode!r}; known: {known}. "
-                                     f"See GET /assets/{a.id}/failure-modes.")
+                raise InvalidRequest(
+                    f"{a.id} ({a.type}) has no failure mode {failure_mode!r}; known: {known}. "
+                    f"See GET /assets/{a.id}/failure-modes."
+                )
         use = dict(parts) if parts is not None else dict(fm.parts if fm else {})
         for pid, qty in use.items():
             if pid not in self.parts:
@@ -138,17 +157,32 @@ class Maintenance:
         if window is not None and not window[0] < window[1]:
             raise InvalidRequest("window_start must be before window_end.")
         wo = WorkOrder(
-            id=f"WO-{self._next_id}", asset=a.id, type=wo_type, priority=priority, description=description,
-            failure_mode=failure_mode, lockout=a.category == "machine" if lockout is None else lockout,
-            skill=fm.skill if fm else None, parts=use,
+            id=f"WO-{self._next_id}",
+            asset=a.id,
+            type=wo_type,
+            priority=priority,
+            description=description,
+            failure_mode=failure_mode,
+            lockout=a.category == "machine" if lockout is None else lockout,
+            skill=fm.skill if fm else None,
+            parts=use,
             estimated_h=estimated_h if estimated_h is not None else (fm.repair_h if fm else 2.0),
-            window_start=window[0] if window else None, window_end=window[1] if window else None,
-            created_t=self.core.now, created_by=by,
+            window_start=window[0] if window else None,
+            window_end=window[1] if window else None,
+            created_t=self.core.now,
+            created_by=by,
         )
         self._next_id += 1
         wo.history.append({"t": self.core.now, "status": "WAPPR", "by": by})
         self.work_orders[wo.id] = wo
-        self.core.emit("work_order.created", work_order=wo.id, asset=a.id, wo_type=wo_type, priority=priority, by=by)
+        self.core.emit(
+            "work_order.created",
+            work_order=wo.id,
+            asset=a.id,
+            wo_type=wo_type,
+            priority=priority,
+            by=by,
+        )
         return wo
 
     def assign(self, wo_id: str, tech_ids: list[str], by: str) -> WorkOrder:
@@ -157,10 +191,16 @@ class Maintenance:
         if not techs:
             raise InvalidRequest("technicians must name at least one technician id (GET /technicians).")
         if wo.status not in OPEN_STATUSES:
-            raise Refused(f"{wo.id} is {wo.status}; only open work orders can be assigned.", code="invalid_transition")
+            raise Refused(
+                f"{wo.id} is {wo.status}; only open work orders can be assigned.",
+                code="invalid_transition",
+            )
         if wo.skill and not any(wo.skill in t.skills for t in techs):
-            raise Refused(f"{wo.id} needs the skill {wo.skill!r}; none of {', '.join(tech_ids)} has it. "
-                          "See GET /technicians for skills.", code="skill_missing")
+            raise Refused(
+                f"{wo.id} needs the skill {wo.skill!r}; none of {', '.join(tech_ids)} has it. "
+                "See GET /technicians for skills.",
+                code="skill_missing",
+            )
         wo.assigned = sorted(set(tech_ids))
         self.core.emit("work_order.assigned", work_order=wo.id, technicians=wo.assigned, by=by)
         return wo
@@ -168,29 +208,43 @@ class Maintenance:
     def check_transition(self, wo: WorkOrder, status: str) -> None:
         if status not in TRANSITIONS[wo.status]:
             allowed = ", ".join(TRANSITIONS[wo.status]) or "none (final)"
-            raise Refused(f"{wo.id} cannot go from {wo.status} to {status}; allowed next: {allowed}.",
-                          code="invalid_transition")
+            raise Refused(
+                f"{wo.id} cannot go from {wo.status} to {status}; allowed next: {allowed}.",
+                code="invalid_transition",
+            )
 
     def start(self, wo: WorkOrder, machine_running: bool) -> list[Technician]:
         """Checks and returns the technicians who will do the work; changes nothing."""
         if not wo.assigned:
-            raise Refused(f"{wo.id} has no technician; assign one with POST /work-orders/{wo.id}/assign.",
-                          code="unassigned")
+            raise Refused(
+                f"{wo.id} has no technician; assign one with POST /work-orders/{wo.id}/assign.",
+                code="unassigned",
+            )
         techs = [self.technicians[t] for t in wo.assigned]
-        able = [t for t in techs if self.on_shift(t) and t.work_order is None
-                and (wo.skill is None or wo.skill in t.skills)]
+        able = [
+            t
+            for t in techs
+            if self.on_shift(t) and t.work_order is None and (wo.skill is None or wo.skill in t.skills)
+        ]
         if not able:
             shift = self.core.shift_at(self.core.now)
-            raise Refused(f"None of {', '.join(wo.assigned)} can start {wo.id} now (shift {shift} on duty; "
-                          f"needs skill {wo.skill or 'any'} and a free technician). Assign one on shift.",
-                          code="no_technician")
+            raise Refused(
+                f"None of {', '.join(wo.assigned)} can start {wo.id} now (shift {shift} on duty; "
+                f"needs skill {wo.skill or 'any'} and a free technician). Assign one on shift.",
+                code="no_technician",
+            )
         short = [f"{p} (need {q}, have {self.parts[p]})" for p, q in wo.parts.items() if self.parts[p] < q]
         if short:
-            raise Refused(f"{wo.id} cannot start: spare parts short: {', '.join(short)}. See GET /parts.",
-                          code="parts_short")
+            raise Refused(
+                f"{wo.id} cannot start: spare parts short: {', '.join(short)}. See GET /parts.",
+                code="parts_short",
+            )
         if wo.lockout and machine_running:
-            raise Refused(f"{wo.asset} is running; stop it (POST /machines/{wo.asset}/mode "
-                          '{"mode": "stopped"}) before locking it out for ' + wo.id + ".", code="interlock")
+            raise Refused(
+                f"{wo.asset} is running; stop it (POST /machines/{wo.asset}/mode "
+                '{"mode": "stopped"}) before locking it out for ' + wo.id + ".",
+                code="interlock",
+            )
         return able
 
     def set_status(self, wo: WorkOrder, status: str, by: str, note: str | None) -> None:

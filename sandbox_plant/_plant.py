@@ -25,7 +25,9 @@ MAX_ADVANCE_S = 86400.0
 
 
 class Plant:
-    def __init__(self, config: PlantConfig | None = None, *, seed: int = 0, scenario: str | None = None) -> None:
+    def __init__(
+        self, config: PlantConfig | None = None, *, seed: int = 0, scenario: str | None = None
+    ) -> None:
         self.cfg = config or load_plant_config()
         self.reset(seed, scenario)
 
@@ -40,7 +42,9 @@ class Plant:
         self.production = Production(core, cfg, self.signals, seed)
         self.maintenance = Maintenance(core, cfg, seed)
         self.setpoints = {
-            (a.id, name): sp.value for a in core.assets.values() for name, sp in cfg.asset_types[a.type].setpoints.items()
+            (a.id, name): sp.value
+            for a in core.assets.values()
+            for name, sp in cfg.asset_types[a.type].setpoints.items()
         }
         deg, rng = cfg.degradation, np.random.default_rng([seed, 6])
         for a in core.assets.values():
@@ -55,7 +59,9 @@ class Plant:
         self.refresh_supply()
         for a in core.assets.values():
             self.signals.set_status(a)
-        self.production.publish(self.production.default_schedule(), "mes", "initial schedule (default dispatcher)")
+        self.production.publish(
+            self.production.default_schedule(), "mes", "initial schedule (default dispatcher)"
+        )
         self.injection: Injection | None = None
         if spec is not None:
             self.injection = instantiate(spec, seed, self)
@@ -71,7 +77,9 @@ class Plant:
 
     def advance(self, seconds: float) -> None:
         if not 0 <= seconds <= MAX_ADVANCE_S:
-            raise InvalidRequest(f"seconds must be between 0 and {int(MAX_ADVANCE_S)} (24 h); call again to go further.")
+            raise InvalidRequest(
+                f"seconds must be between 0 and {int(MAX_ADVANCE_S)} (24 h); call again to go further."
+            )
         core, dt = self.core, self.core.dt
         target = core.now + seconds
         while True:
@@ -89,7 +97,9 @@ class Plant:
     def _tick(self) -> None:
         self.signals.tick(self.core.now)
         self.alarms.evaluate()
-        worn = np.flatnonzero((self.signals.bearing_wear >= self.cfg.degradation.bearing_fail_at) & ~self._failed)
+        worn = np.flatnonzero(
+            (self.signals.bearing_wear >= self.cfg.degradation.bearing_fail_at) & ~self._failed
+        )
         for i in worn:
             self._failed[i] = True
             self.fail(self._asset_list[i], "bearing", "machine fault")
@@ -116,7 +126,9 @@ class Plant:
     def _trip(self, alarm: Alarm, value: float) -> None:
         a = self.core.assets[alarm.asset]
         if a.mode == "auto":
-            self.core.emit("asset.tripped", asset=a.id, tag=alarm.tag, value=round(value, 3), limit=alarm.limit)
+            self.core.emit(
+                "asset.tripped", asset=a.id, tag=alarm.tag, value=round(value, 3), limit=alarm.limit
+            )
             self.fail(a, "trip", f"protective trip: {alarm.tag} {alarm.type} {alarm.limit}")
 
     def set_health(self, a: AssetState, health: float) -> None:
@@ -171,7 +183,9 @@ class Plant:
     def machine(self, asset_id: str) -> AssetState:
         a = self.asset(asset_id)
         if a.category != "machine":
-            raise InvalidRequest(f"{a.id} is a utility ({a.type}); machine modes apply to production machines only.")
+            raise InvalidRequest(
+                f"{a.id} is a utility ({a.type}); machine modes apply to production machines only."
+            )
         return a
 
     # -- actions -------------------------------------------------------------------------------------
@@ -183,13 +197,19 @@ class Plant:
             raise Refused(f"{a.id} is already in mode {mode}.", code="no_change")
         if a.mode == "maintenance":
             wo = self.maintenance.open_lockout(a.id)
-            raise Refused(f"Interlock: {a.id} is locked out under {wo.id if wo else 'a work order'}; "
-                          "it can be started once that work order is complete.", code="interlock")
+            raise Refused(
+                f"Interlock: {a.id} is locked out under {wo.id if wo else 'a work order'}; "
+                "it can be started once that work order is complete.",
+                code="interlock",
+            )
         if mode == "auto" and a.mode == "down":
             if a.down_causes != ["trip"] or self._trip_active(a):
                 causes = ", ".join(a.down_causes)
-                raise Refused(f"{a.id} is down ({causes}); it needs a corrective work order before it can run"
-                              " (or, after a trip, the tripping value back inside its limit).", code="interlock")
+                raise Refused(
+                    f"{a.id} is down ({causes}); it needs a corrective work order before it can run"
+                    " (or, after a trip, the tripping value back inside its limit).",
+                    code="interlock",
+                )
             a.down_causes.clear()
         if mode == "stopped" and a.mode == "down":
             raise Refused(f"{a.id} is down already; repair it through a work order.", code="no_change")
@@ -209,10 +229,15 @@ class Plant:
         spec = self.cfg.asset_types[a.type].setpoints.get(name)
         if spec is None:
             known = ", ".join(self.cfg.asset_types[a.type].setpoints) or "none"
-            raise NotFound(f"{a.id} has no setpoint {name!r} (its setpoints: {known}); see GET /setpoints?asset={a.id}.")
+            raise NotFound(
+                f"{a.id} has no setpoint {name!r} (its setpoints: {known}); see GET /setpoints?asset={a.id}."
+            )
         if not spec.min <= value <= spec.max:
-            raise Refused(f"Setpoint {a.id}.{name}={value} {spec.unit} is beyond its limits "
-                          f"[{spec.min}, {spec.max}] {spec.unit}; choose a value inside them.", code="limit")
+            raise Refused(
+                f"Setpoint {a.id}.{name}={value} {spec.unit} is beyond its limits "
+                f"[{spec.min}, {spec.max}] {spec.unit}; choose a value inside them.",
+                code="limit",
+            )
         old = self.setpoints[(a.id, name)]
         self.setpoints[(a.id, name)] = value
         for t in self.signals.tags:
@@ -256,23 +281,34 @@ class Plant:
         repairs = self.maintenance.repairs(wo, a.type)
         if "bearing" in repairs:
             self.signals.bearing_wear[a.idx] = 0.02
-            self.signals.bearing_rate[a.idx] = min(self.signals.bearing_rate[a.idx], self.cfg.degradation.bearing_rate_per_s)
+            self.signals.bearing_rate[a.idx] = min(
+                self.signals.bearing_rate[a.idx], self.cfg.degradation.bearing_rate_per_s
+            )
             self._failed[a.idx] = False
         if "tool" in repairs:
             self.signals.tool_wear[a.idx] = 0.0
             if a.id in self.production.tool_multiplier:
-                self.production.tool_multiplier[a.id], self.production.tool_change_ok[a.id] = 1.0, True
+                self.production.tool_multiplier[a.id], self.production.tool_change_ok[a.id] = (
+                    1.0,
+                    True,
+                )
         if "sensor" in repairs:
             self.signals.clear_faults(a.id)
         had = set(a.down_causes)
-        cleared = {"trip"} | ({"bearing"} & set(repairs)) | ({"breakdown"} if {"breakdown", "utility"} & set(repairs) else set())
+        cleared = (
+            {"trip"}
+            | ({"bearing"} & set(repairs))
+            | ({"breakdown"} if {"breakdown", "utility"} & set(repairs) else set())
+        )
         a.down_causes[:] = [c for c in a.down_causes if c not in cleared]
         if a.category == "utility" and ("utility" in repairs or ("bearing" in repairs and "bearing" in had)):
             self.set_health(a, 1.0)
         if not a.down_causes and a.mode in ("maintenance", "down"):
             self.core.set_mode(a, "auto", reason=f"{wo.id} complete", by=by)
         elif a.down_causes and a.mode == "maintenance":
-            self.core.set_mode(a, "down", reason=f"{wo.id} complete; still down: {', '.join(a.down_causes)}", by=by)
+            self.core.set_mode(
+                a, "down", reason=f"{wo.id} complete; still down: {', '.join(a.down_causes)}", by=by
+            )
 
     def hold_lot(self, lot_id: str, by: str, reason: str) -> Lot:
         return self.production.hold(lot_id, by, reason)

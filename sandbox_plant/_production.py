@@ -105,8 +105,7 @@ class Production:
         self._proc_rng = np.random.default_rng([seed, 3])
         self._q_rng = np.random.default_rng([seed, 4])
         self.machines = [
-            a for a in core.assets.values()
-            if a.category == "machine" and cfg.asset_types[a.type].scheduled
+            a for a in core.assets.values() if a.category == "machine" and cfg.asset_types[a.type].scheduled
         ]
         self.queue: dict[str, list[Op]] = {m.id: [] for m in self.machines}
         self.last_product: dict[str, str | None] = {m.id: None for m in self.machines}
@@ -234,8 +233,12 @@ class Production:
         unscheduled = [f"{op.job}/{op.index}" for op in movable if op.machine is None]
         self.schedule_meta = {"by": by, "reason": reason, "published_t": self.core.now}
         self.core.emit(
-            "schedule.published", version=self.schedule_version, by=by, reason=reason,
-            assignments=len(assignments), unscheduled=len(unscheduled),
+            "schedule.published",
+            version=self.schedule_version,
+            by=by,
+            reason=reason,
+            assignments=len(assignments),
+            unscheduled=len(unscheduled),
         )
         for m in self.machines:
             self.dispatch(m)
@@ -257,9 +260,19 @@ class Production:
             self.dispatch(a)
 
     def _pause(self, a: AssetState, op: Op) -> None:
-        op.status, op.remaining, op.token = "paused", max(0.0, (op.end or 0.0) - self.core.now), op.token + 1
-        self.core.emit("job.op_paused", job=op.job, op=op.index, machine=a.id, reason=a.status,
-                       remaining_s=round(op.remaining, 1))
+        op.status, op.remaining, op.token = (
+            "paused",
+            max(0.0, (op.end or 0.0) - self.core.now),
+            op.token + 1,
+        )
+        self.core.emit(
+            "job.op_paused",
+            job=op.job,
+            op=op.index,
+            machine=a.id,
+            reason=a.status,
+            remaining_s=round(op.remaining, 1),
+        )
         self.core.set_busy(a, False)
 
     def dispatch(self, a: AssetState) -> None:
@@ -286,8 +299,14 @@ class Production:
             if self.stock[use.id] < need:
                 if not job.waiting_material:
                     job.waiting_material = True
-                    self.core.emit("job.waiting_material", job=job.id, machine=a.id, material=use.id,
-                                   needed=need, in_stock=round(self.stock[use.id], 3))
+                    self.core.emit(
+                        "job.waiting_material",
+                        job=job.id,
+                        machine=a.id,
+                        material=use.id,
+                        needed=need,
+                        in_stock=round(self.stock[use.id], 3),
+                    )
                 return
             self.stock[use.id] -= need
             job.material_taken, job.waiting_material = True, False
@@ -309,8 +328,14 @@ class Production:
         op.end = self.core.now + duration
         lot = self.lots[self.jobs[op.job].lot]
         lot.status = "in_process"
-        self.core.emit("job.op_resumed" if resumed else "job.op_started", job=op.job, op=op.index,
-                       machine=a.id, lot=lot.id, expected_end=self.core.iso(op.end))
+        self.core.emit(
+            "job.op_resumed" if resumed else "job.op_started",
+            job=op.job,
+            op=op.index,
+            machine=a.id,
+            lot=lot.id,
+            expected_end=self.core.iso(op.end),
+        )
         self.core.set_busy(a, True)
         self.core.at(op.end, self._finish, a, op, op.token)
 
@@ -336,12 +361,26 @@ class Production:
         a.parts_total += job.qty if not op.step.batch else job.qty
         a.parts_good += good
         a.ideal_s += op.step.cycle_s if op.step.batch else op.step.cycle_s * job.qty
-        self.core.emit("job.op_completed", job=job.id, op=op.index, machine=a.id, lot=lot.id, good=good, scrap=scrap)
+        self.core.emit(
+            "job.op_completed",
+            job=job.id,
+            op=op.index,
+            machine=a.id,
+            lot=lot.id,
+            good=good,
+            scrap=scrap,
+        )
         if op.index == len(job.ops) - 1:
             job.completed_at = now
             lot.status, lot.good = "complete", lot.qty - lot.scrap
-            self.core.emit("lot.completed", lot=lot.id, job=job.id, good=lot.good, scrap=lot.scrap,
-                           late=now > job.due)
+            self.core.emit(
+                "lot.completed",
+                lot=lot.id,
+                job=job.id,
+                good=lot.good,
+                scrap=lot.scrap,
+                late=now > job.due,
+            )
         self.core.set_busy(a, False)
         if op.index + 1 < len(job.ops):
             nxt = job.ops[op.index + 1].machine
@@ -371,9 +410,19 @@ class Production:
             thermal = spec.tag_k * (tag_val - tag_ref) if tag_now is not None else 0.0
             value = spec.nominal + self.offset[key] + spec.tool_k * tw + thermal + spec.sigma * float(z[i])
             m = Measurement(
-                seq=len(self.measurements) + 1, t=self.core.now, lot=job.lot, job=job.id, op=op.index,
-                machine=a.id, characteristic=spec.characteristic, part=i + 1, value=round(value, 6),
-                nominal=spec.nominal, lsl=spec.lsl, usl=spec.usl, tool_shift=spec.tool_k * tw,
+                seq=len(self.measurements) + 1,
+                t=self.core.now,
+                lot=job.lot,
+                job=job.id,
+                op=op.index,
+                machine=a.id,
+                characteristic=spec.characteristic,
+                part=i + 1,
+                value=round(value, 6),
+                nominal=spec.nominal,
+                lsl=spec.lsl,
+                usl=spec.usl,
+                tool_shift=spec.tool_k * tw,
             )
             self.measurements.append(m)
             out += 0 if m.in_spec else 1
@@ -401,7 +450,10 @@ class Production:
     def release(self, lot_id: str, by: str, reason: str) -> Lot:
         lot = self.lot(lot_id)
         if not lot.on_hold:
-            raise Refused(f"Lot {lot.id} is not on hold; only held lots can be released.", code="invalid_transition")
+            raise Refused(
+                f"Lot {lot.id} is not on hold; only held lots can be released.",
+                code="invalid_transition",
+            )
         lot.on_hold, lot.hold_reason, lot.hold_by = False, None, None
         lot.holds.append({"action": "release", "t": self.core.now, "by": by, "reason": reason})
         self.core.emit("lot.released", lot=lot.id, job=lot.job, by=by, reason=reason)
@@ -418,7 +470,12 @@ class Production:
             self.core.emit("material.delivery_missed", material=mid, expected_qty=spec.delivery_qty)
             return
         self.stock[mid] += spec.delivery_qty
-        self.core.emit("material.delivered", material=mid, qty=spec.delivery_qty, stock=round(self.stock[mid], 3))
+        self.core.emit(
+            "material.delivered",
+            material=mid,
+            qty=spec.delivery_qty,
+            stock=round(self.stock[mid], 3),
+        )
         for m in self.machines:
             self.dispatch(m)
 

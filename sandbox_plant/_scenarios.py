@@ -58,41 +58,94 @@ def instantiate(spec: ScenarioSpec, seed: int, plant: Plant) -> Injection:
     types = spec.eligible.get("asset_types", [])
     assets = sorted(a.id for a in plant.core.assets.values() if a.type in types)
     p = spec.params
-    pick = lambda xs: xs[int(rng.integers(len(xs)))]  # noqa: E731
+
+    def pick(xs: list[Any]) -> Any:
+        return xs[int(rng.integers(len(xs)))]
+
+    def num(key: str) -> float:
+        v = p[key]
+        if isinstance(v, list):
+            raise ValueError(f"scenario {spec.name}: params.{key} must be a number")
+        return float(v)
+
     if spec.fault == "utility_failure":
         root = pick(assets)
-        return Injection(spec.name, seed, spec.fault, root, onset, failure_mode=str(p["failure_mode"]),
-                         params={"residual": float(p["residual_output"]), "ramp_s": float(p["ramp_s"])})
+        return Injection(
+            spec.name,
+            seed,
+            spec.fault,
+            root,
+            onset,
+            failure_mode=str(p["failure_mode"]),
+            params={"residual": num("residual_output"), "ramp_s": num("ramp_s")},
+        )
     if spec.fault == "bearing_wear":
         root = pick(assets)
         atype = cfg.asset_types[plant.core.assets[root].type]
         fm = next(m.id for m in atype.failure_modes if "bearing" in m.repairs)
-        return Injection(spec.name, seed, spec.fault, root, onset, failure_mode=fm, params={
-            "initial": float(rng.uniform(*_bounds(p["initial_wear"]))),
-            "fail_after_running_s": _uniform(rng, p["fail_after_running_s"]),
-        })
+        return Injection(
+            spec.name,
+            seed,
+            spec.fault,
+            root,
+            onset,
+            failure_mode=fm,
+            params={
+                "initial": float(rng.uniform(*_bounds(p["initial_wear"]))),
+                "fail_after_running_s": _uniform(rng, p["fail_after_running_s"]),
+            },
+        )
     if spec.fault == "tool_wear":
         root = pick(assets)
-        return Injection(spec.name, seed, spec.fault, root, onset, failure_mode=str(p["failure_mode"]),
-                         params={"multiplier": float(p["wear_multiplier"])})
+        return Injection(
+            spec.name,
+            seed,
+            spec.fault,
+            root,
+            onset,
+            failure_mode=str(p["failure_mode"]),
+            params={"multiplier": num("wear_multiplier")},
+        )
     if spec.fault == "sensor_drift":
         kinds = spec.eligible.get("tag_kinds", [])
         want = str(spec.eligible.get("with_alarm", "HI"))
-        tags = [t for t in plant.signals.tags if t.asset in assets and t.spec.kind in kinds
-                and any(al.type == want for al in t.spec.alarms)]
+        tags = [
+            t
+            for t in plant.signals.tags
+            if t.asset in assets and t.spec.kind in kinds and any(al.type == want for al in t.spec.alarms)
+        ]
         tag = pick(tags)
         limit = next(al for al in tag.spec.alarms if al.type == want)
         cross = _uniform(rng, p["cross_after_s"])
         rate = (limit.limit + 2 * limit.deadband - tag.spec.run) / cross
-        return Injection(spec.name, seed, spec.fault, tag.asset, onset, tag=tag.id, failure_mode="sensor_fault",
-                         params={"rate_per_s": rate, "cross_after_s": cross})
+        return Injection(
+            spec.name,
+            seed,
+            spec.fault,
+            tag.asset,
+            onset,
+            tag=tag.id,
+            failure_mode="sensor_fault",
+            params={"rate_per_s": rate, "cross_after_s": cross},
+        )
     if spec.fault == "material_shortage":
         root = pick(sorted(cfg.materials))
-        return Injection(spec.name, seed, spec.fault, root, onset, params={
-            "stock_hours": _uniform(rng, p["stock_hours"]), "delivery_delay_h": float(p["delivery_delay_h"])})
+        return Injection(
+            spec.name,
+            seed,
+            spec.fault,
+            root,
+            onset,
+            params={
+                "stock_hours": _uniform(rng, p["stock_hours"]),
+                "delivery_delay_h": num("delivery_delay_h"),
+            },
+        )
     # breakdown
     root = pick(assets)
-    modes = [m.id for m in cfg.asset_types[plant.core.assets[root].type].failure_modes if "breakdown" in m.repairs]
+    modes = [
+        m.id for m in cfg.asset_types[plant.core.assets[root].type].failure_modes if "breakdown" in m.repairs
+    ]
     return Injection(spec.name, seed, spec.fault, root, onset, failure_mode=pick(modes))
 
 
@@ -104,16 +157,23 @@ def apply_injection(plant: Plant, inj: Injection) -> None:
         steps = 8
         for k in range(1, steps + 1):
             health = 1.0 - (1.0 - inj.params["residual"]) * k / steps
-            core.at(inj.onset + inj.params["ramp_s"] * (k - 1) / (steps - 1), plant.set_health, a, health)
+            core.at(
+                inj.onset + inj.params["ramp_s"] * (k - 1) / (steps - 1),
+                plant.set_health,
+                a,
+                health,
+            )
     elif inj.fault == "bearing_wear":
         a = core.assets[inj.root]
         sig.bearing_wear[a.idx] = inj.params["initial"]
         fail_at = plant.cfg.degradation.bearing_fail_at
         sig.bearing_rate[a.idx] = (fail_at - inj.params["initial"]) / inj.params["fail_after_running_s"]
     elif inj.fault == "tool_wear":
+
         def start() -> None:
             prod.tool_multiplier[inj.root] = inj.params["multiplier"]
             prod.tool_change_ok[inj.root] = False
+
         core.at(inj.onset, start)
     elif inj.fault == "sensor_drift":
         assert inj.tag is not None
@@ -154,54 +214,102 @@ def ground_truth(plant_cls: type[Plant], scenario: str, seed: int, config: Any =
     prod, events = plant.production, plant.core.events
     affected: list[str] = []
     lots: list[str] = []
+    onset = inj.onset
     facts: dict[str, Any] = {}
     if inj.fault == "utility_failure":
         affected = _fed_machines(plant, inj.root)
         lo, hi = inj.onset, inj.onset + spec.affected_lots_window_s
-        lots = sorted({
-            j.lot for j in prod.jobs.values() for op in j.ops
-            if op.machine in affected and op.start is not None and op.start <= hi and (op.end or 1e18) >= lo
-        })
+        lots = sorted(
+            {
+                j.lot
+                for j in prod.jobs.values()
+                for op in j.ops
+                if op.machine in affected
+                and op.start is not None
+                and op.start <= hi
+                and (op.end or 1e18) >= lo
+            }
+        )
         facts["trips"] = sorted({e["asset"] for e in events if e["type"] == "asset.tripped"})
     elif inj.fault in ("bearing_wear", "breakdown"):
         affected = [inj.root]
-        fail = next((e for e in events if e["type"] == "asset.mode" and e["asset"] == inj.root
-                     and e["mode"] == "down"), None)
+        fail = next(
+            (
+                e
+                for e in events
+                if e["type"] == "asset.mode" and e["asset"] == inj.root and e["mode"] == "down"
+            ),
+            None,
+        )
         facts["failed_at"] = fail["time"] if fail else None
         if inj.fault == "breakdown":
-            lots = sorted({
-                j.lot for j in prod.jobs.values() for op in j.ops
-                if op.machine == inj.root and op.start is not None and op.start <= inj.onset
-                and (op.end or 1e18) > inj.onset
-            })
+            lots = sorted(
+                {
+                    j.lot
+                    for j in prod.jobs.values()
+                    for op in j.ops
+                    if op.machine == inj.root
+                    and op.start is not None
+                    and op.start <= inj.onset
+                    and (op.end or 1e18) > inj.onset
+                }
+            )
     elif inj.fault == "tool_wear":
         affected = [inj.root]
-        sigma = {(pid, k): s.spec.sigma for pid, p in plant.cfg.products.items()
-                 for k, s in enumerate(p.routing) if s.spec is not None}
-        lots = sorted({
-            m.lot for m in prod.measurements
-            if m.machine == inj.root and m.t >= inj.onset
-            and (m.tool_shift >= spec.affected_lots_shift_sigma * sigma[(prod.jobs[m.job].product, m.op)]
-                 or not m.in_spec)
-        })
+        sigma = {
+            (pid, k): s.spec.sigma
+            for pid, p in plant.cfg.products.items()
+            for k, s in enumerate(p.routing)
+            if s.spec is not None
+        }
+        lots = sorted(
+            {
+                m.lot
+                for m in prod.measurements
+                if m.machine == inj.root
+                and m.t >= inj.onset
+                and (
+                    m.tool_shift >= spec.affected_lots_shift_sigma * sigma[(prod.jobs[m.job].product, m.op)]
+                    or not m.in_spec
+                )
+            }
+        )
     elif inj.fault == "sensor_drift":
         facts["false_alarm"] = True
-        facts["first_alarm_at"] = next((e["time"] for e in events if e["type"] == "alarm.raised"
-                                        and e["tag"] == inj.tag), None)
+        facts["first_alarm_at"] = next(
+            (e["time"] for e in events if e["type"] == "alarm.raised" and e["tag"] == inj.tag), None
+        )
     elif inj.fault == "material_shortage":
         waits = [e for e in events if e["type"] == "job.waiting_material" and e["material"] == inj.root]
         affected = sorted({e["machine"] for e in waits})
         lots = sorted({prod.jobs[e["job"]].lot for e in waits})
         facts["first_shortage_at"] = waits[0]["time"] if waits else None
+        onset = waits[0]["t"] if waits else onset
     root = [inj.root]
-    fill = {"{root}": inj.root, "{failure_mode}": inj.failure_mode, "{affected_lots}": lots,
-            "{affected_assets}": affected}
-    expected = [{k: fill.get(v, v) if isinstance(v, str) else v for k, v in fact.items()}
-                for fact in spec.expected_end_state]
+    fill = {
+        "{root}": inj.root,
+        "{failure_mode}": inj.failure_mode,
+        "{affected_lots}": lots,
+        "{affected_assets}": affected,
+    }
+    expected = [
+        {k: fill.get(v, v) if isinstance(v, str) else v for k, v in fact.items()}
+        for fact in spec.expected_end_state
+    ]
     return {
-        "name": spec.name, "title": spec.title, "title_zh": spec.title_zh, "description": spec.description.strip(),
-        "seed": seed, "fault": inj.fault, "root_cause": root, "root_tag": inj.tag,
-        "failure_mode": inj.failure_mode, "onset_t": inj.onset, "onset_time": plant.core.iso(inj.onset),
-        "affected_assets": affected, "affected_lots": lots, "observed": facts,
+        "name": spec.name,
+        "title": spec.title,
+        "title_zh": spec.title_zh,
+        "description": spec.description.strip(),
+        "seed": seed,
+        "fault": inj.fault,
+        "root_cause": root,
+        "root_tag": inj.tag,
+        "failure_mode": inj.failure_mode,
+        "onset_t": onset,
+        "onset_time": plant.core.iso(onset),
+        "affected_assets": affected,
+        "affected_lots": lots,
+        "observed": facts,
         "expected_end_state": expected,
     }

@@ -16,12 +16,17 @@ class _Body(BaseModel):
 
 class ResetRequest(_Body):
     seed: int = Field(default=0, ge=0, le=2**31 - 1, description="Seed of every random stream.")
-    scenario: str | None = Field(default=None, max_length=100,
-                                 description="Fault scenario name (GET /scenarios); omit for normal operation.")
+    scenario: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Fault scenario name (GET /scenarios); omit for normal operation.",
+    )
 
 
 class AdvanceRequest(_Body):
-    seconds: float = Field(ge=0, le=86400, allow_inf_nan=False, description="Virtual seconds to run (at most 24 h).")
+    seconds: float = Field(
+        ge=0, le=86400, allow_inf_nan=False, description="Virtual seconds to run (at most 24 h)."
+    )
 
 
 class AckRequest(_Body):
@@ -42,18 +47,31 @@ class UnshelveRequest(_Body):
 class WorkOrderCreate(_Body):
     asset: str = Field(min_length=1, max_length=100)
     type: Literal["CM", "PM", "EM", "PdM", "INSP"] = Field(
-        description="CM corrective, PM preventive, EM emergency, PdM predictive, INSP inspection.")
+        description="CM corrective, PM preventive, EM emergency, PdM predictive, INSP inspection."
+    )
     priority: int = Field(ge=1, le=5, description="1 most urgent .. 5 least.")
     description: str = Field(min_length=1, max_length=2000)
-    failure_mode: str | None = Field(default=None, max_length=100,
-                                     description="Failure mode id (GET /assets/{id}/failure-modes).")
-    lockout: bool | None = Field(default=None, description="Lock the machine out while work is in progress "
-                                 "(default: yes for machines, no for utilities).")
-    parts: dict[str, int] | None = Field(default=None, description="Spare parts to use, id -> quantity "
-                                         "(default: the failure mode's).")
+    failure_mode: str | None = Field(
+        default=None,
+        max_length=100,
+        description="Failure mode id (GET /assets/{id}/failure-modes).",
+    )
+    lockout: bool | None = Field(
+        default=None,
+        description="Lock the machine out while work is in progress "
+        "(default: yes for machines, no for utilities).",
+    )
+    parts: dict[str, int] | None = Field(
+        default=None,
+        description="Spare parts to use, id -> quantity (default: the failure mode's).",
+    )
     estimated_h: float | None = Field(default=None, gt=0, le=168, allow_inf_nan=False)
-    window_start_t: float | None = Field(default=None, ge=0, allow_inf_nan=False,
-                                         description="Proposed window start, seconds since reset.")
+    window_start_t: float | None = Field(
+        default=None,
+        ge=0,
+        allow_inf_nan=False,
+        description="Proposed window start, seconds since reset.",
+    )
     window_end_t: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     by: str = Who
 

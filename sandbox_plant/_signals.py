@@ -68,7 +68,9 @@ class Signals:
                     self.add_k[t.idx, j] += e.k
         self._rows = np.arange(n)
         # per-asset state
-        self.mode_code = np.array([MODE_CODE[a.status] if a.category == "machine" else 2 for a in core.assets.values()])
+        self.mode_code = np.array(
+            [MODE_CODE[a.status] if a.category == "machine" else 2 for a in core.assets.values()]
+        )
         self.bearing_wear = np.zeros(na)
         self.bearing_rate = np.zeros(na)
         self.tool_wear = np.zeros(na)
