@@ -39,7 +39,7 @@ def _operator_errors() -> Iterator[None]:
     try:
         yield
     except (PlantError, ConfigError) as e:
-        err.print(f"[red]error:[/] {e}", highlight=False)
+        typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
 
 
