@@ -107,6 +107,7 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, e: StarletteHTTPException) -> JSONResponse:
         msg = {
+            400: "Could not parse the request body as UTF-8 JSON; send a JSON object (see /docs).",
             404: "No such endpoint; the API is listed at /docs (OpenAPI at /openapi.json).",
             405: "Method not allowed on this endpoint; see /docs.",
         }.get(e.status_code, str(e.detail))
@@ -146,9 +147,7 @@ def create_app(
         responses=ERRORS,
     )
     async def reset(body: ResetRequest) -> J:
-        p = P()
-        p.scenario_spec(body.scenario) if body.scenario is not None else None
-        new = Plant(p.cfg, seed=body.seed, scenario=body.scenario)
+        new = Plant(P().cfg, seed=body.seed, scenario=body.scenario)
         state["plant"], state["idem"] = new, {}
         return views.plant_info(new)
 

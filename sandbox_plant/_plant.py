@@ -303,6 +303,9 @@ class Plant:
         a.down_causes[:] = [c for c in a.down_causes if c not in cleared]
         if a.category == "utility" and ("utility" in repairs or ("bearing" in repairs and "bearing" in had)):
             self.set_health(a, 1.0)
+        other = self.maintenance.open_lockout(a.id)
+        if other is not None:
+            return  # still locked out by another work order in progress
         if not a.down_causes and a.mode in ("maintenance", "down"):
             self.core.set_mode(a, "auto", reason=f"{wo.id} complete", by=by)
         elif a.down_causes and a.mode == "maintenance":

@@ -10,6 +10,10 @@ Who = Field(default="operator", min_length=1, max_length=100, description="Who a
 Reason = Field(min_length=1, max_length=2000, description="Why, in words a colleague can read later.")
 
 
+MAX_T = 10 * 365 * 86400.0
+"""Latest time a request may name: ten years after reset."""
+
+
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -69,10 +73,11 @@ class WorkOrderCreate(_Body):
     window_start_t: float | None = Field(
         default=None,
         ge=0,
+        le=MAX_T,
         allow_inf_nan=False,
         description="Proposed window start, seconds since reset.",
     )
-    window_end_t: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    window_end_t: float | None = Field(default=None, ge=0, le=MAX_T, allow_inf_nan=False)
     by: str = Who
 
 
@@ -91,7 +96,9 @@ class Assignment(_Body):
     job: str = Field(min_length=1, max_length=50)
     op: int = Field(ge=0, le=1000, description="Operation index in the job's routing.")
     machine: str = Field(min_length=1, max_length=50)
-    start_t: float = Field(ge=0, allow_inf_nan=False, description="Planned start, seconds since reset.")
+    start_t: float = Field(
+        ge=0, le=MAX_T, allow_inf_nan=False, description="Planned start, seconds since reset."
+    )
 
 
 class SchedulePublish(_Body):

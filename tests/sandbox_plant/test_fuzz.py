@@ -72,7 +72,7 @@ async def _real_ids() -> dict[str, list[str]]:
             "alarm": [a["id"] for a in (await get("/alarms?state=any"))["alarms"]],
             "lot": [x["id"] for x in await get("/lots")],
             "job": [j["id"] for j in await get("/jobs")],
-            "setpoint": sorted({s["name"] for s in await get("/setpoints")}),
+            "setpoint": [s["id"] for s in await get("/setpoints")],
             "technician": [t["id"] for t in techs],
             "part": [p["id"] for p in await get("/parts")],
             "failure_mode": sorted({m["id"] for ms in failure_modes.values() for m in ms}),
@@ -91,7 +91,6 @@ PATH_IDS = {
     "lot_id": "lot",
     "job_id": "job",
     "wo_id": "work_order",
-    "name": "setpoint",
 }
 QUERY_IDS = {"asset": "asset", "machine": "machine", "line": "line", "asset_type": "asset_type", "lot": "lot"}
 BODY_IDS = {
@@ -135,8 +134,14 @@ def _swap_body(body: Any) -> None:
 
 
 def _with_real_ids(case: schemathesis.Case) -> None:
-    if case.path_parameters:
-        _swap(case.path_parameters, PATH_IDS)
+    params = case.path_parameters
+    if params:
+        _swap(params, PATH_IDS)
+        if isinstance(params.get("name"), str) and "asset_id" in params:
+            # a setpoint: a real (asset, name) pair, not a real asset with another type's name
+            pair = _real("setpoint", params["name"])
+            if pair in IDS["setpoint"]:
+                params["asset_id"], _, params["name"] = pair.partition(".")
     if case.query:
         _swap(case.query, QUERY_IDS)
     _swap_body(case.body)
@@ -150,13 +155,13 @@ def test_schema_lists_operations() -> None:
 
 
 @SCHEMA.exclude(path=ADVANCE).parametrize()
-@settings(max_examples=20, **COMMON)
+@settings(max_examples=25, **COMMON)
 def test_no_server_error(case: schemathesis.Case) -> None:
     _with_real_ids(case)
     case.call_and_validate(checks=NO_SERVER_ERROR)
 
 
 @SCHEMA.include(path=ADVANCE).parametrize()
-@settings(max_examples=6, **COMMON)
+@settings(max_examples=8, **COMMON)
 def test_no_server_error_clock_advance(case: schemathesis.Case) -> None:
     case.call_and_validate(checks=NO_SERVER_ERROR)
