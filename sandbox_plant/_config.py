@@ -254,6 +254,7 @@ class ScenarioSpec(_Model):
         "bearing_wear",
         "tool_wear",
         "sensor_drift",
+        "sensor_fault",
         "material_shortage",
         "breakdown",
     ]

@@ -33,6 +33,8 @@ class Injection:
     onset: float
     tag: str | None = None
     failure_mode: str | None = None
+    variant: str | None = None
+    """Which way the fault shows, where a scenario has several (stuck or spikes)."""
     params: dict[str, float] = field(default_factory=dict)
 
 
@@ -128,6 +130,24 @@ def instantiate(spec: ScenarioSpec, seed: int, plant: Plant) -> Injection:
             failure_mode="sensor_fault",
             params={"rate_per_s": rate, "cross_after_s": cross},
         )
+    if spec.fault == "sensor_fault":
+        kinds = spec.eligible.get("tag_kinds", [])
+        tags = [t for t in plant.signals.tags if t.asset in assets and t.spec.kind in kinds and t.spec.alarms]
+        tag = pick(tags)
+        variant = pick(str(p["variants"]).split(","))
+        alarm = tag.spec.alarms[0]
+        magnitude = 1.5 * (alarm.limit - tag.spec.run)
+        return Injection(
+            spec.name,
+            seed,
+            spec.fault,
+            tag.asset,
+            onset,
+            tag=tag.id,
+            failure_mode="sensor_fault",
+            variant=variant,
+            params={"probability": num("spike_probability"), "magnitude": magnitude},
+        )
     if spec.fault == "material_shortage":
         root = pick(sorted(cfg.materials))
         return Injection(
@@ -178,6 +198,13 @@ def apply_injection(plant: Plant, inj: Injection) -> None:
     elif inj.fault == "sensor_drift":
         assert inj.tag is not None
         sig.add_drift(sig.by_id[inj.tag], inj.params["rate_per_s"], inj.onset)
+    elif inj.fault == "sensor_fault":
+        assert inj.tag is not None
+        tag = sig.by_id[inj.tag]
+        if inj.variant == "stuck":
+            core.at(inj.onset, sig.add_stuck, tag)
+        else:
+            core.at(inj.onset, sig.add_spikes, tag, inj.params["probability"], inj.params["magnitude"])
     elif inj.fault == "material_shortage":
         horizon = inj.params["stock_hours"] * 3600
         use = plant.cfg.products
@@ -279,6 +306,9 @@ def ground_truth(plant_cls: type[Plant], scenario: str, seed: int, config: Any =
         facts["first_alarm_at"] = next(
             (e["time"] for e in events if e["type"] == "alarm.raised" and e["tag"] == inj.tag), None
         )
+    elif inj.fault == "sensor_fault":
+        facts["variant"] = inj.variant
+        facts["false_alarm"] = inj.variant == "spikes"
     elif inj.fault == "material_shortage":
         waits = [e for e in events if e["type"] == "job.waiting_material" and e["material"] == inj.root]
         affected = sorted({e["machine"] for e in waits})
@@ -305,6 +335,7 @@ def ground_truth(plant_cls: type[Plant], scenario: str, seed: int, config: Any =
         "fault": inj.fault,
         "root_cause": root,
         "root_tag": inj.tag,
+        "variant": inj.variant,
         "failure_mode": inj.failure_mode,
         "onset_t": onset,
         "onset_time": plant.core.iso(onset),

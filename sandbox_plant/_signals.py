@@ -160,6 +160,15 @@ class Signals:
         self.drift_rate[tag.idx], self.drift_t0[tag.idx] = rate_per_s, t0
         self._faulty = True
 
+    def add_stuck(self, tag: TagInfo) -> None:
+        """Freeze the reading at its current value."""
+        self.stuck[tag.idx], self.stuck_val[tag.idx] = True, float(self.measured[tag.idx])
+        self._faulty = True
+
+    def add_spikes(self, tag: TagInfo, probability: float, magnitude: float) -> None:
+        self.spike_p[tag.idx], self.spike_mag[tag.idx] = probability, magnitude
+        self._faulty = True
+
     def clear_faults(self, asset_id: str) -> bool:
         """Calibrate every instrument of an asset; True if any had a fault."""
         idx = [t.idx for t in self.tags if t.asset == asset_id]

@@ -211,3 +211,23 @@ def test_machine_breakdown_mid_shift_stops_that_machine() -> None:
     assert p.core.assets[root].status == "down"
     assert 7200 <= onset <= 25200, "mid-shift"
     assert truth["failure_mode"] in {m.id for m in p.cfg.asset_types[p.core.assets[root].type].failure_modes}
+
+
+def test_sensor_faults_stuck_and_spiking_are_instrument_problems() -> None:
+    variants = set()
+    for seed in (0, 2):
+        p, truth = _run("sensor_fault", seed)
+        tag = p.signals.by_id[str(truth["root_tag"])]
+        onset = float(truth["onset_t"])  # type: ignore[arg-type]
+        _, values = p.signals.history(tag, onset + 2 * p.core.dt, p.core.now)
+        raised = [e for e in p.core.events if e["type"] == "alarm.raised" and e["asset"] == tag.asset]
+        variants.add(truth["variant"])
+        if truth["variant"] == "stuck":
+            assert np.ptp(values) == 0, "a stuck sensor is a flat line"
+            _, before = p.signals.history(tag, 0, onset - p.core.dt)
+            assert np.ptp(before) > 0
+        else:
+            assert len([e for e in raised if e["tag"] == tag.id]) >= 5, "spikes cause nuisance alarms"
+            assert all(e["tag"] == tag.id for e in raised)
+        assert not [e for e in p.core.events if e["type"] == "asset.mode" and e["mode"] == "down"]
+    assert variants == {"stuck", "spikes"}
