@@ -358,7 +358,7 @@ class Production:
         op.status, op.end = "done", now
         self.queue[a.id].remove(op)
         lot.scrap += scrap
-        a.parts_total += job.qty if not op.step.batch else job.qty
+        a.parts_total += job.qty
         a.parts_good += good
         a.ideal_s += op.step.cycle_s if op.step.batch else op.step.cycle_s * job.qty
         self.core.emit(
