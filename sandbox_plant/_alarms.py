@@ -10,6 +10,7 @@ A poor deadband makes an alarm chatter; a utility failure makes a line flood.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -82,6 +83,8 @@ class AlarmSystem:
         trips = [i for i, a in enumerate(self.alarms) if a.trip]
         self._trip = np.array(trips, dtype=np.intp)
         self.on_trip: Callable[[Alarm, float], None] = lambda alarm, value: None
+        self.raised_at: list[float] = []
+        """Times of every annunciation, in order: the alarm rate is read off this."""
 
     # -- evaluation each sample --------------------------------------------------------------
     def evaluate(self) -> None:
@@ -105,6 +108,7 @@ class AlarmSystem:
             return
         if active:
             a.activations += 1
+            self.raised_at.append(self.core.now)
             a.last_raised, a.value_at_raise = now, round(value, 4)
             a.state = "UNACK" if a.state in ("NORM", "RTNUN") else a.state
             self.core.emit(
@@ -125,6 +129,7 @@ class AlarmSystem:
         a.state = "NORM"
         if a.condition and not a.hidden:
             a.activations += 1
+            self.raised_at.append(self.core.now)
             a.last_raised = self.core.now
             a.state = "UNACK"
             self.core.emit(
@@ -206,6 +211,10 @@ class AlarmSystem:
     def _shelve_expired(self, a: Alarm, until: float) -> None:
         if a.shelved_until == until:
             self._unshelve(a, "plant (shelve expired)")
+
+    def raised_since(self, t: float) -> int:
+        """How many alarms were annunciated after time t."""
+        return len(self.raised_at) - bisect.bisect_right(self.raised_at, t)
 
     # -- views ---------------------------------------------------------------------------------
     def view(self, a: Alarm) -> dict[str, object]:
