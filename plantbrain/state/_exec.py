@@ -160,10 +160,10 @@ async def run_async(client: AsyncClient, plan: Plan[R]) -> R:
 
 def iter_sync(client: SyncClient, plan: Plan[None]) -> Iterator[Any]:
     """Drive a listing plan, yielding what it emits as it goes."""
-    reply: list[Any] = []
+    reply: list[Any] | None = None
     while True:
         try:
-            step = plan.send(reply)
+            step = next(plan) if reply is None else plan.send(reply)
         except StopIteration:
             return
         if isinstance(step, Emit):
@@ -174,10 +174,10 @@ def iter_sync(client: SyncClient, plan: Plan[None]) -> Iterator[Any]:
 
 
 async def iter_async(client: AsyncClient, plan: Plan[None]) -> AsyncIterator[Any]:
-    reply: list[Any] = []
+    reply: list[Any] | None = None
     while True:
         try:
-            step = plan.send(reply)
+            step = next(plan) if reply is None else plan.send(reply)
         except StopIteration:
             return
         if isinstance(step, Emit):
