@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from plantbrain.state import RedisNotFoundError, RedisStartError, RedisUnavailableError, resolve_redis
 from sandbox_plant import ConfigError, PlantError, load_plant_config, load_scenarios
 
 app = typer.Typer(
@@ -38,7 +39,7 @@ def _operator_errors() -> Iterator[None]:
     """One clear line and exit code 2 instead of a traceback."""
     try:
         yield
-    except (PlantError, ConfigError) as e:
+    except (PlantError, ConfigError, RedisNotFoundError, RedisStartError, RedisUnavailableError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
 
@@ -119,6 +120,28 @@ def bench_plant(
             scenario=scenario,
             config=load_plant_config(plant),
         )
+    sys.stdout.write(json.dumps(result, indent=2) + "\n")
+
+
+@bench_app.command("checkpoint")
+def bench_checkpoint(
+    runs: Annotated[int, typer.Option(min=10, max=100_000, help="Measured runs per saver.")] = 300,
+    warmup: Annotated[int, typer.Option(min=0, max=10_000, help="Unmeasured runs first.")] = 30,
+    durability: Annotated[
+        str, typer.Option(help="LangGraph durability: async (its default), sync or exit.")
+    ] = "async",
+) -> None:
+    """Checkpoint cost: RedisSaver vs LangGraph's InMemorySaver on a 6-node graph (JSON).
+
+    Uses REDIS_URL, else a private redis-server; its keys are removed afterwards.
+    """
+    from ._bench_checkpoint import bench_checkpoint as run
+
+    if durability not in ("async", "sync", "exit"):
+        typer.echo(f"error: unknown durability {durability!r}; use async, sync or exit", err=True)
+        raise typer.Exit(2)
+    with _operator_errors(), resolve_redis() as url:
+        result = run(url=url, runs=runs, warmup=warmup, durability=durability)  # type: ignore[arg-type]
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
 
 
