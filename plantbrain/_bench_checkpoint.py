@@ -14,9 +14,10 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal, TypedDict, cast
 
 import redis
+from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, StateGraph
@@ -40,7 +41,7 @@ class BenchState(TypedDict, total=False):
 def _graph(stamps: list[float]) -> StateGraph[BenchState]:
     graph: StateGraph[BenchState] = StateGraph(BenchState)
 
-    def make(name: str, index: int) -> Callable[[BenchState], BenchState]:
+    def make(name: str, index: int) -> Any:
         def node(state: BenchState) -> BenchState:
             stamps.append(time.perf_counter())
             readings = dict(state.get("readings", {}))
@@ -94,7 +95,7 @@ def bench_checkpoint(
     *, url: str, runs: int, warmup: int, durability: Durability, progress: Callable[[int], None] | None = None
 ) -> dict[str, Any]:
     prefix = f"plantbrain:bench:{uuid.uuid4().hex[:12]}"
-    client = _CountingRedis.from_url(url)
+    client = cast(_CountingRedis, _CountingRedis.from_url(url))
     redis_saver = RedisSaver(client, prefix=prefix)
     savers: dict[str, BaseCheckpointSaver[Any]] = {"redis": redis_saver, "in_memory": InMemorySaver()}
     stamps: list[float] = []
@@ -124,7 +125,7 @@ def bench_checkpoint(
                 progress(i + 1)
         history = list(redis_saver.list({"configurable": {"thread_id": redis_threads[-1]}}))
         before = client.round_trips
-        probe = {"configurable": {"thread_id": f"{prefix}-probe", "checkpoint_ns": ""}}
+        probe: RunnableConfig = {"configurable": {"thread_id": f"{prefix}-probe", "checkpoint_ns": ""}}
         last = history[0]
         redis_saver.put(probe, last.checkpoint, last.metadata, dict(last.checkpoint["channel_versions"]))
         trips_per_put = client.round_trips - before

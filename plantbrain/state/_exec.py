@@ -11,8 +11,9 @@ A batch is one round trip: a pipeline, inside MULTI/EXEC when `atomic`. Commands
 they travel in the same pipeline, on a cluster they go first in their own pipeline, so an
 index never misses an entry whose data exists.
 
-Exceptions: `RedisUnavailableError` (connection refused, reset, timed out) names the
-address and is raised `from` the redis-py error here and nowhere else.
+Exceptions: `RedisUnavailableError` (connection refused, reset, timed out; on a cluster
+also redis-py's "cannot be connected" when no node answers) names the address and is
+raised `from` the redis-py error here and nowhere else.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Cmd = tuple[Any, ...]
@@ -65,7 +67,8 @@ class RedisUnavailableError(ConnectionError):
 def describe(client: SyncClient | AsyncClient) -> str:
     """The address of a client, for error messages: `redis://host:port/db` or the socket path."""
     if isinstance(client, redis.cluster.RedisCluster | redis.asyncio.cluster.RedisCluster):
-        nodes = client.get_nodes() if hasattr(client, "get_nodes") else []
+        # An async cluster client learns its nodes on first use: before that, name the seeds.
+        nodes = list(client.get_nodes()) or list(client.nodes_manager.startup_nodes.values())
         names = sorted(f"{n.host}:{n.port}" for n in nodes)
         return "redis cluster " + (",".join(names) if names else "(no nodes)")
     kw = client.get_connection_kwargs()
@@ -94,6 +97,12 @@ def _unavailable(client: SyncClient | AsyncClient, exc: Exception) -> RedisUnava
     )
 
 
+def _unreachable(exc: Exception) -> bool:
+    """A lost connection; a cluster client with no node left wraps it in RedisClusterException."""
+    cause = exc.__cause__ if isinstance(exc, RedisClusterException) else exc
+    return isinstance(cause, RedisConnectionError | RedisTimeoutError)
+
+
 def _split(batch: Batch, cluster: bool) -> tuple[list[Cmd], list[Cmd]]:
     """(first pipeline, second pipeline); the plan's replies come from the last `len(cmds)`."""
     if cluster and batch.side:
@@ -113,7 +122,9 @@ def exec_sync(client: SyncClient, batch: Batch) -> list[Any]:
         for cmd in second:
             pipe.execute_command(*cmd)
         replies = pipe.execute()
-    except (RedisConnectionError, RedisTimeoutError) as exc:
+    except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
+        if not _unreachable(exc):
+            raise
         raise _unavailable(client, exc) from exc
     return list(replies[len(second) - len(batch.cmds) :])
 
@@ -130,7 +141,9 @@ async def exec_async(client: AsyncClient, batch: Batch) -> list[Any]:
         for cmd in second:
             apipe.execute_command(*cmd)
         replies = await apipe.execute()
-    except (RedisConnectionError, RedisTimeoutError) as exc:
+    except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
+        if not _unreachable(exc):
+            raise
         raise _unavailable(client, exc) from exc
     return list(replies[len(second) - len(batch.cmds) :])
 
