@@ -60,7 +60,7 @@ def _graph(stamps: list[float]) -> StateGraph[BenchState]:
 
 
 class _CountingRedis(redis.Redis):
-    """A client that counts round trips (pipeline executions)."""
+    """A client that counts round trips (pipelines and lone commands)."""
 
     round_trips = 0
 
@@ -74,6 +74,10 @@ class _CountingRedis(redis.Redis):
 
         pipe.execute = counted  # type: ignore[method-assign]
         return pipe
+
+    def execute_command(self, *args: Any, **options: Any) -> Any:
+        self.round_trips += 1
+        return super().execute_command(*args, **options)  # type: ignore[no-untyped-call]
 
 
 def _pct(values: list[float], q: float) -> float:

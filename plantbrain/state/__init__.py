@@ -20,12 +20,14 @@ from plantbrain.state._server import (
     resolve_redis,
     state_dir,
 )
+from plantbrain.state._store import RedisStore
 
 __all__ = [
     "PrivateRedis",
     "RedisNotFoundError",
     "RedisSaver",
     "RedisStartError",
+    "RedisStore",
     "RedisUnavailableError",
     "find_redis_server",
     "resolve_redis",

@@ -118,10 +118,13 @@ def exec_sync(client: SyncClient, batch: Batch) -> list[Any]:
             for cmd in first:
                 pipe.execute_command(*cmd)
             pipe.execute()
-        pipe = client.pipeline(transaction=batch.atomic and len(second) > 1)
-        for cmd in second:
-            pipe.execute_command(*cmd)
-        replies = pipe.execute()
+        if len(second) == 1:  # no pipeline machinery for a lone command (a Lua write, say)
+            replies = [client.execute_command(*second[0])]  # type: ignore[no-untyped-call]
+        else:
+            pipe = client.pipeline(transaction=batch.atomic)
+            for cmd in second:
+                pipe.execute_command(*cmd)
+            replies = pipe.execute()
     except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
         if not _unreachable(exc):
             raise
@@ -132,15 +135,23 @@ def exec_sync(client: SyncClient, batch: Batch) -> list[Any]:
 async def exec_async(client: AsyncClient, batch: Batch) -> list[Any]:
     first, second = _split(batch, is_cluster(client))
     try:
+        if isinstance(client, redis.asyncio.cluster.RedisCluster):
+            # redis-py queues each command of an async cluster MULTI through asyncio.run() in a
+            # thread; a client not yet initialised would tie its node connections to that
+            # short-lived loop. Initialising is a no-op once done.
+            await client.initialize()
         if first:
             apipe = client.pipeline(transaction=False)
             for cmd in first:
                 apipe.execute_command(*cmd)
             await apipe.execute()
-        apipe = client.pipeline(transaction=batch.atomic and len(second) > 1)
-        for cmd in second:
-            apipe.execute_command(*cmd)
-        replies = await apipe.execute()
+        if len(second) == 1:
+            replies = [await client.execute_command(*second[0])]
+        else:
+            apipe = client.pipeline(transaction=batch.atomic)
+            for cmd in second:
+                apipe.execute_command(*cmd)
+            replies = await apipe.execute()
     except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
         if not _unreachable(exc):
             raise

@@ -1,11 +1,13 @@
 """`RedisSaver`: a LangGraph checkpointer on plain Redis commands (Redis >= 6, Valkey, Cluster).
 
-No modules (RediSearch, RedisJSON): hashes, sets, sorted sets and MULTI/EXEC, plus two short
-Lua scripts for deleting and expiring a whole thread. The key layout is in `_layout`. Each
+No modules (RediSearch, RedisJSON): hashes, sets, sorted sets, MULTI/EXEC, and short Lua
+scripts for the writes on the hot path (a checkpoint, a task's writes) and for deleting or
+expiring a whole thread. The key layout is in `_layout`. Each
 method is written once as a plan (`_exec`); the sync and async methods only drive it.
 
-A checkpoint write (`put`) is one round trip: one MULTI/EXEC for the thread's keys, with the
-run and thread indexes in the same pipeline (on a cluster, in a pipeline of their own first).
+A checkpoint write (`put`) is one round trip: one Lua call that writes the thread's keys and
+the run and thread indexes atomically (on a cluster the two indexes, which live in other
+slots, are written first in a round trip of their own). `put_writes` is one Lua call too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import random
 from collections.abc import AsyncIterator, Iterator, Sequence
 from types import TracebackType
 from typing import Any, Self, TypeVar
-from urllib.parse import unquote
 
 import redis
 import redis.asyncio
@@ -60,27 +61,13 @@ from plantbrain.state._layout import (
     unpack_typed,
     write_field,
 )
+from plantbrain.state._maintenance import Maintenance
+from plantbrain.state._scripts import PUT_CHECKPOINT, PUT_WRITES
 
 R = TypeVar("R")
 
 PAGE = 100
 """Checkpoints fetched per round trip when listing."""
-
-DELETE_THREAD = """
-local ks = redis.call('SMEMBERS', KEYS[1])
-for i = 1, #ks, 500 do
-  redis.call('DEL', unpack(ks, i, math.min(i + 499, #ks)))
-end
-redis.call('DEL', KEYS[1])
-return #ks
-"""
-
-TOUCH_THREAD = """
-local ks = redis.call('SMEMBERS', KEYS[1])
-for i = 1, #ks do redis.call('PEXPIRE', ks[i], ARGV[1]) end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return #ks
-"""
 
 
 def _target(config: RunnableConfig) -> tuple[str, str, str | None]:
@@ -94,7 +81,7 @@ def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}}
 
 
-class RedisSaver(BaseCheckpointSaver[str]):
+class RedisSaver(Maintenance, BaseCheckpointSaver[str]):
     """LangGraph checkpointer on plain Redis.
 
     Build it from a client (`redis.Redis`, `redis.asyncio.Redis`, or either `RedisCluster`)
@@ -299,12 +286,6 @@ class RedisSaver(BaseCheckpointSaver[str]):
 
     # -- plans -----------------------------------------------------------------------------
 
-    def _touch(self, thread_id: str) -> builtins.list[tuple[Any, ...]]:
-        """Commands that restart the TTL of every key of a thread (none without a TTL)."""
-        if self._ttl_ms is None:
-            return []
-        return [("EVAL", TOUCH_THREAD, 1, self.keys.keyset(thread_id), self._ttl_ms)]
-
     def _put_plan(
         self,
         config: RunnableConfig,
@@ -319,35 +300,38 @@ class RedisSaver(BaseCheckpointSaver[str]):
         values: dict[str, Any] = rest.pop("channel_values", None) or {}
         meta = get_checkpoint_metadata(config, metadata)
         run_id = str(meta.get("run_id") or "")
-        cp_key = k.checkpoint(thread_id, ns, checkpoint_id)
-        blobs: builtins.list[bytes] = []
+        run_member = pack(thread_id.encode(), ns.encode(), checkpoint_id.encode()) if run_id else b""
+        keys = [
+            k.checkpoint(thread_id, ns, checkpoint_id),
+            k.index(thread_id, ns),
+            k.namespaces(thread_id),
+            k.keyset(thread_id),
+            k.blobs(thread_id, ns),
+        ]
+        side: builtins.list[tuple[Any, ...]] = []
+        if self._cluster:  # the indexes live in other slots: written apart, first
+            side.append(("SADD", k.threads, thread_id))
+            if run_id:
+                side.append(("SADD", k.run(run_id), run_member))
+                if self._ttl_ms is not None:
+                    side.append(("PEXPIRE", k.run(run_id), self._ttl_ms))
+        else:
+            keys += [k.threads, k.run(run_id)] if run_id else [k.threads]
+        args: builtins.list[Any] = [
+            checkpoint_id,
+            ns,
+            pack_typed(self.serde.dumps_typed(rest)),
+            pack_typed(self.serde.dumps_typed(meta)),
+            parent_id or "",
+            run_id,
+            self._ttl_ms or 0,
+            thread_id,
+            run_member,
+        ]
         for channel, version in new_versions.items():
             typed = self.serde.dumps_typed(values[channel]) if channel in values else ("empty", b"")
-            blobs += [blob_field(channel, version), pack_typed(typed)]
-        cmds: builtins.list[tuple[Any, ...]] = [
-            (
-                "HSET", cp_key,
-                "c", pack_typed(self.serde.dumps_typed(rest)),
-                "m", pack_typed(self.serde.dumps_typed(meta)),
-                "p", parent_id or "",
-                "r", run_id,
-            ),
-            ("ZADD", k.index(thread_id, ns), 0, checkpoint_id),
-            ("SADD", k.namespaces(thread_id), ns),
-            ("SADD", k.keyset(thread_id), cp_key, k.index(thread_id, ns), k.namespaces(thread_id),
-             k.blobs(thread_id, ns)),
-        ]  # fmt: skip
-        if blobs:
-            cmds.append(("HSET", k.blobs(thread_id, ns), *blobs))
-        cmds += self._touch(thread_id)
-        side: builtins.list[tuple[Any, ...]] = [("SADD", k.threads, thread_id)]
-        if run_id:
-            side.append(
-                ("SADD", k.run(run_id), pack(thread_id.encode(), ns.encode(), checkpoint_id.encode()))
-            )
-            if self._ttl_ms is not None:
-                side.append(("PEXPIRE", k.run(run_id), self._ttl_ms))
-        yield Batch(cmds, atomic=True, side=side)
+            args += [blob_field(channel, version), pack_typed(typed)]
+        yield Batch([("EVAL", PUT_CHECKPOINT, len(keys), *keys, *args)], side=side)
         return _config(thread_id, ns, checkpoint_id)
 
     def _put_writes_plan(
@@ -358,19 +342,17 @@ class RedisSaver(BaseCheckpointSaver[str]):
             raise ValueError(
                 "put_writes needs configurable.checkpoint_id: the checkpoint the writes belong to"
             )
-        key = self.keys.writes(thread_id, ns, checkpoint_id)
-        cmds: builtins.list[tuple[Any, ...]] = []
+        if not writes:
+            return
+        args: builtins.list[Any] = [self._ttl_ms or 0]
         for idx, (channel, value) in enumerate(writes):
             slot = WRITES_IDX_MAP.get(channel, idx)
             record = pack(channel.encode(), task_path.encode(), pack_typed(self.serde.dumps_typed(value)))
             # A retried task must not replace what it wrote the first time; special channels
             # (error, interrupt, resume) always hold the latest.
-            cmds.append(("HSETNX" if slot >= 0 else "HSET", key, write_field(task_id, slot), record))
-        if not cmds:
-            return
-        cmds.append(("SADD", self.keys.keyset(thread_id), key))
-        cmds += self._touch(thread_id)
-        yield Batch(cmds, atomic=True)
+            args += [1 if slot < 0 else 0, write_field(task_id, slot), record]
+        keys = (self.keys.writes(thread_id, ns, checkpoint_id), self.keys.keyset(thread_id))
+        yield Batch([("EVAL", PUT_WRITES, 2, *keys, *args)])
 
     def _get_tuple_plan(self, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
         thread_id, ns, checkpoint_id = _target(config)
@@ -501,136 +483,3 @@ class RedisSaver(BaseCheckpointSaver[str]):
                     if id_only is not None or len(page) < PAGE:
                         break
                     upper = f"({page[-1]}"
-
-    def _delete_thread_plan(self, thread_id: str) -> Plan[None]:
-        yield Batch(
-            [("EVAL", DELETE_THREAD, 1, self.keys.keyset(thread_id))],
-            side=[("SREM", self.keys.threads, thread_id)],
-        )
-
-    def _drop(self, thread_id: str, ns: str, ids: Sequence[str]) -> builtins.list[tuple[Any, ...]]:
-        """Commands that remove checkpoints `ids` of one namespace and their writes."""
-        k = self.keys
-        if not ids:
-            return []
-        names = [
-            name for cid in ids for name in (k.checkpoint(thread_id, ns, cid), k.writes(thread_id, ns, cid))
-        ]
-        return [
-            ("DEL", *names),
-            ("ZREM", k.index(thread_id, ns), *ids),
-            ("SREM", k.keyset(thread_id), *names),
-        ]
-
-    def _delete_for_runs_plan(self, run_ids: Sequence[str]) -> Plan[None]:
-        runs = [str(r) for r in run_ids]
-        if not runs:
-            return
-        replies = yield Batch([("SMEMBERS", self.keys.run(r)) for r in runs])
-        doomed: dict[str, dict[str, builtins.list[str]]] = {}
-        for members in replies:
-            for member in members:
-                thread, ns, cid = (part.decode() for part in unpack(member))
-                doomed.setdefault(thread, {}).setdefault(ns, []).append(cid)
-        for thread_id in sorted(doomed):
-            cmds = [
-                cmd
-                for ns, ids in sorted(doomed[thread_id].items())
-                for cmd in self._drop(thread_id, ns, sorted(ids))
-            ]
-            yield Batch(cmds, atomic=True)
-        yield Batch([("DEL", self.keys.run(r)) for r in runs])
-
-    def _copy_thread_plan(self, source: str, target: str) -> Plan[None]:
-        """Make `target` an exact copy of `source` (what `target` held before is replaced)."""
-        k = self.keys
-        if source == target:
-            return
-        [members] = yield Batch([("SMEMBERS", k.keyset(source))])
-        names = sorted(m.decode() for m in members)
-        if not names:
-            return
-        cp_marker = k.tag(source) + ":c:"
-        cp_names = [n for n in names if n.startswith(cp_marker)]
-        replies = yield Batch([("DUMP", n) for n in names] + [("HGET", n, "r") for n in cp_names])
-        dumps, run_ids = replies[: len(names)], replies[len(names) :]
-        ttl = self._ttl_ms or 0
-        cmds: builtins.list[tuple[Any, ...]] = [("EVAL", DELETE_THREAD, 1, k.keyset(target))]
-        copied: builtins.list[str] = []
-        for name, dump in zip(names, dumps, strict=True):
-            if dump is None:  # expired or deleted since SMEMBERS
-                continue
-            copied.append(k.retag(name, source, target))
-            cmds.append(("RESTORE", copied[-1], ttl, dump, "REPLACE"))
-        cmds.append(("SADD", k.keyset(target), *copied))
-        cmds += self._touch(target)
-        side: builtins.list[tuple[Any, ...]] = [("SADD", k.threads, target)]
-        for name, run_id in zip(cp_names, run_ids, strict=True):
-            if run_id:
-                enc_ns, cid = name[len(cp_marker) :].rsplit(":", 1)
-                side.append(
-                    (
-                        "SADD",
-                        k.run(run_id.decode()),
-                        pack(target.encode(), unquote(enc_ns).encode(), cid.encode()),
-                    )
-                )
-        yield Batch(cmds, atomic=True, side=side)
-
-    def _prune_plan(self, thread_ids: Sequence[str], strategy: str) -> Plan[None]:
-        if strategy not in ("keep_latest", "delete"):
-            raise ValueError(f"unknown prune strategy {strategy!r}: use 'keep_latest' or 'delete'")
-        for thread_id in (str(t) for t in thread_ids):
-            if strategy == "delete":
-                yield from self._delete_thread_plan(thread_id)
-                continue
-            [members] = yield Batch([("SMEMBERS", self.keys.namespaces(thread_id))])
-            for ns in sorted(m.decode() for m in members):
-                yield from self._keep_latest_plan(thread_id, ns)
-
-    def _keep_latest_plan(self, thread_id: str, ns: str) -> Plan[None]:
-        """Drop all but the newest checkpoint of a namespace, and the channel values only they used.
-
-        A `DeltaChannel` (named in the metadata's `counters_since_delta_snapshot`) rebuilds its
-        value from ancestors' writes back to its last snapshot, so those ancestors stay.
-        """
-        k = self.keys
-        [raw_ids] = yield Batch([("ZRANGEBYLEX", k.index(thread_id, ns), "-", "+")])
-        ids = [m.decode() for m in raw_ids]
-        if not ids:
-            return
-        keep: builtins.list[tuple[str, dict[str, Any]]] = []
-        cursor: str | None = ids[-1]
-        needed: set[str] | None = None
-        while cursor:
-            [record] = yield Batch([("HGETALL", k.checkpoint(thread_id, ns, cursor))])
-            if not record:
-                break
-            checkpoint: dict[str, Any] = self.serde.loads_typed(unpack_typed(record[b"c"]))
-            keep.append((cursor, checkpoint))
-            if needed is None:
-                meta = self.serde.loads_typed(unpack_typed(record[b"m"]))
-                needed = set((meta.get("counters_since_delta_snapshot") or {}).keys())
-            if not needed:
-                break
-            versions = checkpoint["channel_versions"]
-            wanted = sorted(ch for ch in needed if ch in versions)
-            if wanted:
-                [raw] = yield Batch(
-                    [("HMGET", k.blobs(thread_id, ns), *[blob_field(c, versions[c]) for c in wanted])]
-                )
-                needed -= {
-                    c
-                    for c, b in zip(wanted, raw, strict=True)
-                    if b is not None and unpack_typed(b)[0] != "empty"
-                }
-            cursor = record.get(b"p", b"").decode() or None
-        kept = {cid for cid, _ in keep}
-        used = {blob_field(ch, ver) for _, cp in keep for ch, ver in cp["channel_versions"].items()}
-        [fields] = yield Batch([("HKEYS", k.blobs(thread_id, ns))])
-        unused = [f for f in fields if f not in used]
-        cmds = self._drop(thread_id, ns, [cid for cid in ids if cid not in kept])
-        if unused:
-            cmds.append(("HDEL", k.blobs(thread_id, ns), *unused))
-        if cmds:
-            yield Batch(cmds, atomic=True)
