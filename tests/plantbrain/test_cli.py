@@ -15,7 +15,16 @@ runner = CliRunner()
 
 @pytest.mark.parametrize(
     "args",
-    [[], ["plant"], ["plant", "serve"], ["plant", "scenarios"], ["bench"], ["bench", "plant"], ["demo"]],
+    [
+        [],
+        ["plant"],
+        ["plant", "serve"],
+        ["plant", "scenarios"],
+        ["bench"],
+        ["bench", "plant"],
+        ["bench", "checkpoint"],
+        ["demo"],
+    ],
 )
 def test_every_command_has_help(args: list[str]) -> None:
     r = runner.invoke(app, [*args, "--help"])
