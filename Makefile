@@ -34,6 +34,7 @@ test: lint typecheck unit
 
 bench: $(STAMP)
 	$(VENV)/bin/plantbrain bench plant
+	$(VENV)/bin/plantbrain bench checkpoint
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
