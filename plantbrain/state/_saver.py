@@ -12,17 +12,11 @@ slots, are written first in a round trip of their own). `put_writes` is one Lua 
 
 from __future__ import annotations
 
-import asyncio
 import builtins
 import random
 from collections.abc import AsyncIterator, Iterator, Sequence
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
-import redis
-import redis.asyncio
-import redis.asyncio.cluster
-import redis.cluster
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import (
     WRITES_IDX_MAP,
@@ -38,19 +32,14 @@ from langgraph.checkpoint.base import (
 )
 from langgraph.checkpoint.serde.base import SerializerProtocol
 
+from plantbrain.state._clients import Clients, url_clients
 from plantbrain.state._exec import (
     AsyncClient,
     Batch,
     Emit,
     Plan,
     SyncClient,
-    check_binary,
     check_prefix,
-    is_cluster,
-    iter_async,
-    iter_sync,
-    run_async,
-    run_sync,
 )
 from plantbrain.state._layout import (
     Keys,
@@ -81,7 +70,7 @@ def _config(thread_id: str, ns: str, checkpoint_id: str) -> RunnableConfig:
     return {"configurable": {"thread_id": thread_id, "checkpoint_ns": ns, "checkpoint_id": checkpoint_id}}
 
 
-class RedisSaver(Maintenance, BaseCheckpointSaver[str]):
+class RedisSaver(Maintenance, Clients, BaseCheckpointSaver[str]):
     """LangGraph checkpointer on plain Redis.
 
     Build it from a client (`redis.Redis`, `redis.asyncio.Redis`, or either `RedisCluster`)
@@ -90,6 +79,8 @@ class RedisSaver(Maintenance, BaseCheckpointSaver[str]):
     it in a worker thread; with only an async client the sync methods refuse with a clear
     error (call `ainvoke`, or use `from_url`).
     """
+
+    async_only_hint = "use graph.ainvoke()/astream()"
 
     def __init__(
         self,
@@ -100,17 +91,7 @@ class RedisSaver(Maintenance, BaseCheckpointSaver[str]):
         serde: SerializerProtocol | None = None,
     ) -> None:
         super().__init__(serde=serde)
-        self._sync: SyncClient | None = None
-        self._async: AsyncClient | None = None
-        self._owns_clients = False
-        if isinstance(client, redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster):
-            self._async = client
-        elif isinstance(client, redis.Redis | redis.cluster.RedisCluster):
-            self._sync = client
-        else:
-            raise TypeError(f"RedisSaver needs a redis-py client, got {type(client).__name__}")
-        check_binary(client)
-        self._cluster = is_cluster(client)
+        self._bind(client)
         self.keys = Keys(check_prefix(prefix))
         if ttl_s is not None and ttl_s <= 0:
             raise ValueError(f"ttl_s must be positive seconds or None, got {ttl_s}")
@@ -127,63 +108,8 @@ class RedisSaver(Maintenance, BaseCheckpointSaver[str]):
         serde: SerializerProtocol | None = None,
     ) -> Self:
         """A saver with its own sync and async clients for `url` (closed by `close()`/`with`)."""
-        sync: SyncClient
-        aio: AsyncClient
-        if cluster:
-            sync = redis.cluster.RedisCluster.from_url(url)
-            aio = redis.asyncio.cluster.RedisCluster.from_url(url)
-        else:
-            sync = redis.Redis.from_url(url)
-            aio = redis.asyncio.Redis.from_url(url)
-        saver = cls(sync, prefix=prefix, ttl_s=ttl_s, serde=serde)
-        saver._async = aio
-        saver._owns_clients = True
-        return saver
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_clients and self._sync is not None:
-            self._sync.close()
-
-    async def aclose(self) -> None:
-        if self._owns_clients:
-            if self._async is not None:
-                await self._async.aclose()
-            if self._sync is not None:
-                self._sync.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    # -- drivers ---------------------------------------------------------------------------
-
-    def _client(self) -> SyncClient:
-        if self._sync is None:
-            raise RuntimeError(
-                "this RedisSaver was built from an async client: use graph.ainvoke()/astream(), "
-                "or build it with RedisSaver.from_url(url) to use invoke() as well"
-            )
-        return self._sync
-
-    def _run(self, plan: Plan[R]) -> R:
-        return run_sync(self._client(), plan)
-
-    async def _arun(self, plan: Plan[R]) -> R:
-        if self._async is not None:
-            return await run_async(self._async, plan)
-        return await asyncio.to_thread(run_sync, self._client(), plan)
+        sync, aio = url_clients(url, cluster)
+        return cls(sync, prefix=prefix, ttl_s=ttl_s, serde=serde)._own(aio)
 
     # -- the checkpointer API --------------------------------------------------------------
 
@@ -201,7 +127,7 @@ class RedisSaver(Maintenance, BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> Iterator[CheckpointTuple]:
-        yield from iter_sync(self._client(), self._list_plan(config, filter, before, limit))
+        yield from self._iter(self._list_plan(config, filter, before, limit))
 
     async def alist(
         self,
@@ -211,14 +137,7 @@ class RedisSaver(Maintenance, BaseCheckpointSaver[str]):
         before: RunnableConfig | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[CheckpointTuple]:
-        plan = self._list_plan(config, filter, before, limit)
-        if self._async is not None:
-            async for item in iter_async(self._async, plan):
-                yield item
-            return
-        items = iter_sync(self._client(), plan)
-        done = object()
-        while (item := await asyncio.to_thread(next, items, done)) is not done:
+        async for item in self._aiter(self._list_plan(config, filter, before, limit)):
             yield item
 
     def put(

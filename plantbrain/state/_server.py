@@ -75,7 +75,7 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _answers(url: str, timeout: float = 0.5) -> bool:
+def answers(url: str, timeout: float = 0.5) -> bool:
     client = redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
     try:
         return bool(client.ping())
@@ -113,7 +113,7 @@ class PrivateRedis:
         # We hold the lock. A server recorded here without a live owner is an orphan of a
         # killed process: adopt it rather than start a second one on the same files.
         recorded = self._recorded_url()
-        if recorded and _answers(recorded):
+        if recorded and answers(recorded):
             self.url, self.owned = recorded, True
             return self.url
         last_error = ""
@@ -140,7 +140,7 @@ class PrivateRedis:
         deadline = time.monotonic() + self.startup_timeout_s
         while time.monotonic() < deadline:
             url = self._recorded_url()
-            if url and _answers(url):
+            if url and answers(url):
                 self.url, self.owned = url, False
                 return url
             time.sleep(0.1)
@@ -169,7 +169,7 @@ class PrivateRedis:
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
                 return False
-            if _answers(url, timeout=0.2):
+            if answers(url, timeout=0.2):
                 return True
             time.sleep(0.02)
         self._proc.kill()
@@ -210,7 +210,7 @@ def resolve_redis(env: Mapping[str, str] | None = None, *, persist: bool = True)
     env = os.environ if env is None else env
     url = env.get("REDIS_URL", "").strip()
     if url:
-        if not _answers(url, timeout=2.0):
+        if not answers(url, timeout=2.0):
             raise RedisUnavailableError(
                 f"Redis at {_redact(url)} (REDIS_URL) does not answer; start it or unset REDIS_URL "
                 "to let plantbrain run a private redis-server"

@@ -21,16 +21,10 @@ Where it differs from `InMemoryStore`, it does as PostgresStore does:
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 from collections.abc import Iterable, Sequence
-from types import TracebackType
 from typing import Any, Self, TypeVar
 
-import redis
-import redis.asyncio
-import redis.asyncio.cluster
-import redis.cluster
 from langgraph.store.base import (
     BaseStore,
     GetOp,
@@ -46,17 +40,14 @@ from langgraph.store.base import (
     validate_op_namespace,
 )
 
+from plantbrain.state._clients import Clients, url_clients
 from plantbrain.state._exec import (
     AsyncClient,
     Batch,
     Cmd,
     Plan,
     SyncClient,
-    check_binary,
     check_prefix,
-    is_cluster,
-    run_async,
-    run_sync,
 )
 from plantbrain.state._store_layout import (
     PAGE,
@@ -93,7 +84,7 @@ def _check_window(limit: int, offset: int) -> None:
         raise ValueError(f"limit and offset must be >= 0, got limit={limit} offset={offset}")
 
 
-class RedisStore(BaseStore):
+class RedisStore(Clients, BaseStore):
     """LangGraph store on plain Redis, for memory that outlives a thread.
 
     Build it from a client (`redis.Redis`, `redis.asyncio.Redis`, or either `RedisCluster`)
@@ -107,6 +98,7 @@ class RedisStore(BaseStore):
     """
 
     supports_ttl = True
+    async_only_hint = "use aget()/aput()/asearch() (graph.ainvoke())"
 
     def __init__(
         self,
@@ -115,17 +107,7 @@ class RedisStore(BaseStore):
         prefix: str = "plantbrain:store",
         ttl: TTLConfig | None = None,
     ) -> None:
-        self._sync: SyncClient | None = None
-        self._async: AsyncClient | None = None
-        self._owns_clients = False
-        if isinstance(client, redis.asyncio.Redis | redis.asyncio.cluster.RedisCluster):
-            self._async = client
-        elif isinstance(client, redis.Redis | redis.cluster.RedisCluster):
-            self._sync = client
-        else:
-            raise TypeError(f"RedisStore needs a redis-py client, got {type(client).__name__}")
-        check_binary(client)
-        self._cluster = is_cluster(client)
+        self._bind(client)
         self.keys = StoreKeys(check_prefix(prefix))
         default = (ttl or {}).get("default_ttl")
         if default is not None and default <= 0:
@@ -142,63 +124,11 @@ class RedisStore(BaseStore):
         ttl: TTLConfig | None = None,
     ) -> Self:
         """A store with its own sync and async clients for `url` (closed by `close()`/`with`)."""
-        sync: SyncClient
-        aio: AsyncClient
-        if cluster:
-            sync = redis.cluster.RedisCluster.from_url(url)
-            aio = redis.asyncio.cluster.RedisCluster.from_url(url)
-        else:
-            sync = redis.Redis.from_url(url)
-            aio = redis.asyncio.Redis.from_url(url)
-        store = cls(sync, prefix=prefix, ttl=ttl)
-        store._async = aio
-        store._owns_clients = True
-        return store
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_clients and self._sync is not None:
-            self._sync.close()
-
-    async def aclose(self) -> None:
-        if self._owns_clients:
-            if self._async is not None:
-                await self._async.aclose()
-            if self._sync is not None:
-                self._sync.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    # -- drivers ---------------------------------------------------------------------------
-
-    def _client(self) -> SyncClient:
-        if self._sync is None:
-            raise RuntimeError(
-                "this RedisStore was built from an async client: use aget()/aput()/asearch() "
-                "(graph.ainvoke()), or build it with RedisStore.from_url(url) to use get()/put() as well"
-            )
-        return self._sync
-
-    async def _arun(self, plan: Plan[R]) -> R:
-        if self._async is not None:
-            return await run_async(self._async, plan)
-        return await asyncio.to_thread(run_sync, self._client(), plan)
+        sync, aio = url_clients(url, cluster)
+        return cls(sync, prefix=prefix, ttl=ttl)._own(aio)
 
     def batch(self, ops: Iterable[Op]) -> list[Result]:
-        return run_sync(self._client(), self._batch_plan(list(ops)))
+        return self._run(self._batch_plan(list(ops)))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         return await self._arun(self._batch_plan(list(ops)))

@@ -24,6 +24,7 @@ from pathlib import Path
 import redis
 
 from plantbrain.state import find_redis_server
+from plantbrain.state._server import answers
 
 BUS_OFFSET = 10000
 """A cluster node also listens on its port + 10000 (the cluster bus)."""
@@ -161,13 +162,7 @@ def local_cluster(base_dir: Path, *, nodes: int = 3, timeout_s: float = 15.0) ->
 
 
 def _pings(port: int) -> bool:
-    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.2, socket_connect_timeout=0.2)
-    try:
-        return bool(client.ping())
-    except (redis.ConnectionError, redis.TimeoutError, OSError):
-        return False
-    finally:
-        client.close()
+    return answers(f"redis://127.0.0.1:{port}/0", timeout=0.2)
 
 
 def _wait_until(
