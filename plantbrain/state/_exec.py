@@ -26,8 +26,8 @@ import redis
 import redis.asyncio
 import redis.asyncio.cluster
 import redis.cluster
+from redis.exceptions import AuthenticationError, RedisClusterException
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisClusterException
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 Cmd = tuple[Any, ...]
@@ -91,9 +91,14 @@ def check_binary(client: SyncClient | AsyncClient) -> None:
 
 
 def _unavailable(client: SyncClient | AsyncClient, exc: Exception) -> RedisUnavailableError:
+    if isinstance(exc, AuthenticationError):
+        return RedisUnavailableError(
+            f"Redis at {describe(client)} refused the credentials ({exc}); "
+            "fix the user name or password in REDIS_URL"
+        )
     return RedisUnavailableError(
         f"Redis at {describe(client)} is unreachable ({exc}); check that it is running "
-        "(REDIS_URL), then resume the thread: nothing after the last checkpoint was lost"
+        "(REDIS_URL). What was written before is kept: resume once Redis is back"
     )
 
 
@@ -135,53 +140,77 @@ def _lone_script(client: redis.Redis, cmd: Cmd) -> Any:
 
 
 def exec_sync(client: SyncClient, batch: Batch) -> list[Any]:
-    first, second = _split(batch, is_cluster(client))
-    try:
-        if first:
-            pipe = client.pipeline(transaction=False)
-            for cmd in first:
-                pipe.execute_command(*cmd)
-            pipe.execute()
-        if len(second) == 1 and second[0][0] == "EVAL" and type(client) is redis.Redis:
-            replies = [_lone_script(client, second[0])]
-        elif len(second) == 1:  # no pipeline machinery for a lone command
-            replies = [client.execute_command(*second[0])]  # type: ignore[no-untyped-call]
-        else:
-            pipe = client.pipeline(transaction=batch.atomic)
-            for cmd in second:
-                pipe.execute_command(*cmd)
-            replies = pipe.execute()
-    except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
-        if not _unreachable(exc):
-            raise
-        raise _unavailable(client, exc) from exc
-    return list(replies[len(second) - len(batch.cmds) :])
+    for attempt in range(2):
+        try:
+            return _send_sync(client, batch)
+        except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
+            if not _unreachable(exc):
+                raise
+            if attempt == 0 and _retryable(client, exc):
+                client.connection_pool.disconnect()  # type: ignore[union-attr]
+                continue
+            raise _unavailable(client, exc) from exc
+    raise AssertionError("unreachable")
 
 
 async def exec_async(client: AsyncClient, batch: Batch) -> list[Any]:
+    for attempt in range(2):
+        try:
+            return await _send_async(client, batch)
+        except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
+            if not _unreachable(exc):
+                raise
+            if attempt == 0 and _retryable(client, exc):
+                await client.connection_pool.disconnect()  # type: ignore[union-attr]
+                continue
+            raise _unavailable(client, exc) from exc
+    raise AssertionError("unreachable")
+
+
+def _retryable(client: SyncClient | AsyncClient, exc: Exception) -> bool:
+    """Once, on a standalone server, after a dropped connection: pooled connections may be stale
+    after a Redis restart (the async pool does not check them). Every batch is idempotent."""
+    return not is_cluster(client) and not isinstance(exc, AuthenticationError | RedisTimeoutError)
+
+
+def _send_sync(client: SyncClient, batch: Batch) -> list[Any]:
     first, second = _split(batch, is_cluster(client))
-    try:
-        if isinstance(client, redis.asyncio.cluster.RedisCluster):
-            # redis-py queues each command of an async cluster MULTI through asyncio.run() in a
-            # thread; a client not yet initialised would tie its node connections to that
-            # short-lived loop. Initialising is a no-op once done.
-            await client.initialize()
-        if first:
-            apipe = client.pipeline(transaction=False)
-            for cmd in first:
-                apipe.execute_command(*cmd)
-            await apipe.execute()
-        if len(second) == 1:
-            replies = [await client.execute_command(*second[0])]
-        else:
-            apipe = client.pipeline(transaction=batch.atomic)
-            for cmd in second:
-                apipe.execute_command(*cmd)
-            replies = await apipe.execute()
-    except (RedisConnectionError, RedisTimeoutError, RedisClusterException) as exc:
-        if not _unreachable(exc):
-            raise
-        raise _unavailable(client, exc) from exc
+    if first:
+        pipe = client.pipeline(transaction=False)
+        for cmd in first:
+            pipe.execute_command(*cmd)
+        pipe.execute()
+    if len(second) == 1 and second[0][0] == "EVAL" and type(client) is redis.Redis:
+        replies = [_lone_script(client, second[0])]
+    elif len(second) == 1:  # no pipeline machinery for a lone command
+        replies = [client.execute_command(*second[0])]  # type: ignore[no-untyped-call]
+    else:
+        pipe = client.pipeline(transaction=batch.atomic)
+        for cmd in second:
+            pipe.execute_command(*cmd)
+        replies = pipe.execute()
+    return list(replies[len(second) - len(batch.cmds) :])
+
+
+async def _send_async(client: AsyncClient, batch: Batch) -> list[Any]:
+    first, second = _split(batch, is_cluster(client))
+    if isinstance(client, redis.asyncio.cluster.RedisCluster):
+        # redis-py queues each command of an async cluster MULTI through asyncio.run() in a
+        # thread; a client not yet initialised would tie its node connections to that
+        # short-lived loop. Initialising is a no-op once done.
+        await client.initialize()
+    if first:
+        apipe = client.pipeline(transaction=False)
+        for cmd in first:
+            apipe.execute_command(*cmd)
+        await apipe.execute()
+    if len(second) == 1:
+        replies = [await client.execute_command(*second[0])]
+    else:
+        apipe = client.pipeline(transaction=batch.atomic)
+        for cmd in second:
+            apipe.execute_command(*cmd)
+        replies = await apipe.execute()
     return list(replies[len(second) - len(batch.cmds) :])
 
 

@@ -123,7 +123,11 @@ class Maintenance:
         value from ancestors' writes back to its last snapshot, so those ancestors stay.
         """
         k = self.keys
-        [raw_ids] = yield Batch([("ZRANGEBYLEX", k.index(thread_id, ns), "-", "+")])
+        # Channel-value fields are read before the ids: a checkpoint written while this runs
+        # is not in `ids` (so it stays) and its new fields are not in `fields` (so they stay).
+        [fields, raw_ids] = yield Batch(
+            [("HKEYS", k.blobs(thread_id, ns)), ("ZRANGEBYLEX", k.index(thread_id, ns), "-", "+")]
+        )
         ids = [m.decode() for m in raw_ids]
         if not ids:
             return
@@ -155,7 +159,6 @@ class Maintenance:
             cursor = record.get(b"p", b"").decode() or None
         kept = {cid for cid, _ in keep}
         used = {blob_field(ch, ver) for _, cp in keep for ch, ver in cp["channel_versions"].items()}
-        [fields] = yield Batch([("HKEYS", k.blobs(thread_id, ns))])
         unused = [f for f in fields if f not in used]
         cmds = self._drop(thread_id, ns, [cid for cid in ids if cid not in kept])
         if unused:

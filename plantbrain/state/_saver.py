@@ -270,8 +270,12 @@ class RedisSaver(Maintenance, Clients, BaseCheckpointSaver[str]):
             # A retried task must not replace what it wrote the first time; special channels
             # (error, interrupt, resume) always hold the latest.
             args += [1 if slot < 0 else 0, write_field(task_id, slot), record]
-        keys = (self.keys.writes(thread_id, ns, checkpoint_id), self.keys.keyset(thread_id))
-        yield Batch([("EVAL", PUT_WRITES, 2, *keys, *args)])
+        k = self.keys
+        keys: tuple[str, ...] = (k.writes(thread_id, ns, checkpoint_id), k.keyset(thread_id))
+        if self._ttl_ms is not None:
+            keys += (k.checkpoint(thread_id, ns, checkpoint_id), k.index(thread_id, ns), k.namespaces(thread_id),
+                     k.blobs(thread_id, ns))  # fmt: skip
+        yield Batch([("EVAL", PUT_WRITES, len(keys), *keys, *args)])
 
     def _get_tuple_plan(self, config: RunnableConfig) -> Plan[CheckpointTuple | None]:
         thread_id, ns, checkpoint_id = _target(config)
@@ -381,6 +385,10 @@ class RedisSaver(Maintenance, Clients, BaseCheckpointSaver[str]):
             if ns_only is None:
                 [members] = yield Batch([("SMEMBERS", k.namespaces(thread_id))])
                 namespaces = sorted(m.decode() for m in members)
+                # A thread with no namespace left has expired: forget it. (Not on a cluster, where
+                # the registry is written just before a new thread's data.)
+                if not members and config is None and not self._cluster:
+                    yield Batch([("SREM", k.threads, thread_id)])
             else:
                 namespaces = [ns_only]
             for ns in namespaces:

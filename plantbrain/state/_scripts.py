@@ -6,14 +6,30 @@ that tag by construction.
 """
 
 _TOUCH = """
-local function touch(keyset, ttl)
+local function touch_all(keyset, ttl)
   local ks = redis.call('SMEMBERS', keyset)
   for i = 1, #ks do redis.call('PEXPIRE', ks[i], ttl) end
   redis.call('PEXPIRE', keyset, ttl)
 end
+local function touch(keyset, ttl, first, last)
+  local marker = keyset .. ':fresh'
+  if redis.call('EXISTS', marker) == 1 then
+    for i = first, last do redis.call('PEXPIRE', KEYS[i], ttl) end
+    redis.call('PEXPIRE', keyset, ttl)
+  else
+    redis.call('SADD', keyset, marker)
+    redis.call('SET', marker, '1', 'PX', math.max(1, math.floor(ttl / 2)))
+    touch_all(keyset, ttl)
+  end
+end
 """
+# A thread's TTL restarts on every write. The keys a write touches (KEYS[first..last]) and
+# the key set get the full TTL at once; the rest of the thread (older checkpoints and their
+# writes) is refreshed at most once per half TTL, when the `:fresh` marker has expired, so a
+# write costs the same on a thread of ten checkpoints as on one of ten thousand. Hence: a
+# thread is gone `ttl` after its last write; its older checkpoints may go from `ttl / 2`.
 
-TOUCH_THREAD = _TOUCH + "touch(KEYS[1], ARGV[1])\nreturn 1\n"
+TOUCH_THREAD = _TOUCH + "touch_all(KEYS[1], ARGV[1])\nreturn 1\n"
 """Restart the TTL of every key of a thread. KEYS: keyset. ARGV: ttl ms."""
 
 PUT_CHECKPOINT = (
@@ -30,7 +46,7 @@ if KEYS[7] then
   redis.call('SADD', KEYS[7], ARGV[9])
   if ttl > 0 then redis.call('PEXPIRE', KEYS[7], ttl) end
 end
-if ttl > 0 then touch(KEYS[4], ttl) end
+if ttl > 0 then touch(KEYS[4], ttl, 1, 5) end
 return 1
 """
 )
@@ -54,11 +70,12 @@ for i = 2, #ARGV, 3 do
 end
 redis.call('SADD', KEYS[2], KEYS[1])
 local ttl = tonumber(ARGV[1])
-if ttl > 0 then touch(KEYS[2], ttl) end
+if ttl > 0 then touch(KEYS[2], ttl, 1, #KEYS) end
 return 1
 """
 )
-"""Store a task's pending writes. KEYS: writes, keyset. ARGV: ttl ms, then (replace?, field, record)."""
+"""Store a task's pending writes. KEYS: writes, keyset, then the keys whose TTL to restart
+with it (checkpoint, index, namespaces, values). ARGV: ttl ms, then (replace?, field, record)."""
 
 DELETE_THREAD = """
 local ks = redis.call('SMEMBERS', KEYS[1])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import operator
+import subprocess
 import time
+from pathlib import Path
 from typing import Annotated, Any, TypedDict
 
 import pytest
@@ -15,7 +17,9 @@ from langgraph.graph import END, START, StateGraph
 from redis.crc import key_slot
 
 from plantbrain._bench_checkpoint import _CountingRedis
-from plantbrain.state import RedisSaver, RedisUnavailableError
+from plantbrain.state import PrivateRedis, RedisSaver, RedisUnavailableError, find_redis_server
+from plantbrain.state._exec import exec_sync
+from plantbrain.state._server import answers
 
 
 class Shift(TypedDict, total=False):
@@ -160,3 +164,85 @@ def test_clear_errors(redis_url: str, key_prefix: str) -> None:
     dead = RedisSaver(redis.Redis(host="127.0.0.1", port=1, socket_connect_timeout=0.2, retry=None))
     with pytest.raises(RedisUnavailableError, match=r"redis://127\.0\.0\.1:1/0 is unreachable"):
         dead.get_tuple({"configurable": {"thread_id": "x"}})
+
+
+def test_prune_racing_a_new_checkpoint_keeps_its_values(redis_url: str, key_prefix: str) -> None:
+    """A step that lands while prune runs keeps every channel value it refers to."""
+    saver = RedisSaver(redis.Redis.from_url(redis_url), prefix=key_prefix)
+    app = three_nodes().compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "busy"}}
+    app.invoke({"log": []}, cfg)
+    client = redis.Redis.from_url(redis_url)
+    plan = saver._keep_latest_plan("busy", "")
+    reply = exec_sync(client, next(plan))  # prune has read what exists...
+    app.invoke({"log": ["late"]}, cfg)  # ...then the graph runs on...
+    step = plan.send(reply)
+    while True:  # ...and prune finishes
+        try:
+            step = plan.send(exec_sync(client, step))  # type: ignore[arg-type]
+        except StopIteration:
+            break
+    state = app.get_state(cfg).values
+    assert state["plan"] == {"CNC-3": ["J-1"], "CNC-4": ["J-2"]}
+    assert state["log"][-4:] == ["late", "gather", "schedule", "publish"]
+
+
+def test_ttl_refresh_of_old_checkpoints_is_amortised(redis_url: str, key_prefix: str) -> None:
+    saver = RedisSaver(redis.Redis.from_url(redis_url), prefix=key_prefix, ttl_s=100)
+    app = three_nodes().compile(checkpointer=saver)
+    cfg = {"configurable": {"thread_id": "long"}}
+    app.invoke({"log": []}, cfg)
+    client = redis.Redis.from_url(redis_url)
+    oldest = min(t.checkpoint["id"] for t in saver.list(cfg))
+    old_key = saver.keys.checkpoint("long", "", oldest)
+    client.pexpire(old_key, 50_000)  # as if written 50 s ago
+    app.invoke({"log": []}, cfg)  # the refresh marker is fresh: old keys are left as they are
+    assert client.pttl(old_key) <= 50_000
+    assert client.pttl(saver.keys.keyset("long")) > 99_000
+    client.delete(saver.keys.keyset("long") + ":fresh")  # half the TTL has gone by
+    app.invoke({"log": []}, cfg)
+    assert client.pttl(old_key) > 99_000
+
+
+def test_list_all_forgets_expired_threads(redis_url: str, key_prefix: str) -> None:
+    saver = RedisSaver(redis.Redis.from_url(redis_url), prefix=key_prefix, ttl_s=0.2)
+    three_nodes().compile(checkpointer=saver).invoke({"log": []}, {"configurable": {"thread_id": "gone"}})
+    time.sleep(0.4)
+    assert list(saver.list(None)) == []
+    assert redis.Redis.from_url(redis_url).smembers(saver.keys.threads) == set()
+
+
+def test_async_saver_recovers_after_redis_restarts(tmp_path: Path) -> None:
+    executable = find_redis_server()
+    assert executable is not None
+    data = tmp_path / "redis"
+    server = PrivateRedis(data_dir=data, executable=executable, persist=True)
+    url = server.start()
+    port = url.rsplit(":", 1)[1].split("/")[0]
+    cfg = {"configurable": {"thread_id": "night-shift"}}
+    restarted: list[subprocess.Popen[bytes]] = []
+
+    def restart() -> None:
+        server.stop()
+        args = [executable, "--port", port, "--bind", "127.0.0.1", "--dir", str(data), "--appendonly", "yes"]
+        restarted.append(subprocess.Popen(args, stdout=subprocess.DEVNULL))
+
+    async def scenario() -> dict[str, Any]:
+        async with RedisSaver.from_url(url, prefix="restart") as saver:
+            app = three_nodes().compile(checkpointer=saver)
+            await app.ainvoke({"log": []}, cfg)  # the async pool now holds live connections
+            await asyncio.to_thread(restart)
+            for _ in range(200):
+                if answers(url):
+                    break
+                await asyncio.sleep(0.05)
+            # The first call after the restart meets the stale pooled connections and still works.
+            return await app.ainvoke({"log": ["again"]}, cfg)  # type: ignore[no-any-return]
+
+    try:
+        out = asyncio.run(scenario())
+        assert out["log"] == ["gather", "schedule", "publish", "again", "gather", "schedule", "publish"]
+    finally:
+        for proc in restarted:
+            proc.terminate()
+            proc.wait(timeout=10)

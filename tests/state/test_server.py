@@ -14,11 +14,14 @@ from plantbrain.cli import app
 from plantbrain.state import (
     PrivateRedis,
     RedisNotFoundError,
+    RedisSaver,
+    RedisStartError,
     RedisUnavailableError,
     find_redis_server,
     resolve_redis,
     state_dir,
 )
+from plantbrain.state._server import answers
 
 runner = CliRunner()
 
@@ -65,7 +68,7 @@ def test_private_server_keeps_data_shares_and_stops(tmp_path: Path) -> None:
         redis.Redis.from_url(url).set("plantbrain:test", "kept")
         # A second command while the first runs joins the same server and leaves it running.
         second = PrivateRedis(data_dir=tmp_path / "redis", executable=find_redis_server() or "")
-        assert second.start() == url and not second.owned
+        assert second.start() == url
         second.stop()
         assert redis.Redis.from_url(url).ping()
         pid = json.loads((tmp_path / "redis" / "server.json").read_text())["pid"]
@@ -95,3 +98,56 @@ def test_bench_checkpoint_without_redis_is_one_clear_line(monkeypatch: pytest.Mo
     r = runner.invoke(app, ["bench", "checkpoint", "--runs", "10"])
     assert r.exit_code == 2
     assert r.output.strip().count("\n") == 0 and r.output.startswith("error: Redis at redis://127.0.0.1:1/0")
+
+
+def test_last_command_out_stops_the_shared_server(tmp_path: Path) -> None:
+    executable = find_redis_server() or ""
+    first = PrivateRedis(data_dir=tmp_path, executable=executable, persist=False)
+    second = PrivateRedis(data_dir=tmp_path, executable=executable, persist=False)
+    url = first.start()
+    assert second.start() == url
+    first.stop()  # the command that started it leaves first
+    assert redis.Redis.from_url(url).ping(), "still in use by the second command"
+    second.stop()
+    assert not answers(url)
+    assert not (tmp_path / "server.json").exists()
+
+
+def test_a_stale_record_never_hands_over_someone_elses_redis(tmp_path: Path, redis_url: str) -> None:
+    """server.json names a port where another Redis now runs (pid reused, reboot, …)."""
+    (tmp_path / "redis").mkdir()
+    (tmp_path / "redis" / "server.json").write_text(json.dumps({"url": redis_url, "pid": os.getpid()}))
+    env = {"PLANTBRAIN_STATE_DIR": str(tmp_path), "PATH": os.environ["PATH"]}
+    with resolve_redis(env) as url:
+        assert url != redis_url
+        assert redis.Redis.from_url(url).config_get("dir")["dir"] == str((tmp_path / "redis").resolve())
+    assert redis.Redis.from_url(redis_url).ping(), "the other Redis was left running"
+
+
+def test_wrong_password_is_named_as_such(redis_url: str) -> None:
+    client = redis.Redis.from_url(redis_url)
+    client.acl_setuser("operator", enabled=True, passwords=["+right"], keys=["*"], commands=["+@all"])
+    try:
+        host_port = redis_url.split("//", 1)[1]
+        with (
+            pytest.raises(RedisUnavailableError, match="refused the credentials") as e,
+            resolve_redis({"REDIS_URL": f"redis://operator:wrong@{host_port}"}),
+        ):
+            pass
+        assert "wrong@" not in str(e.value)
+        saver = RedisSaver(redis.Redis.from_url(f"redis://operator:wrong@{host_port}"))
+        with pytest.raises(RedisUnavailableError, match="refused the credentials"):
+            saver.get_tuple({"configurable": {"thread_id": "x"}})
+    finally:
+        client.acl_deluser("operator")
+
+
+def test_unwritable_state_dir_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    env = {"PLANTBRAIN_STATE_DIR": str(blocker / "sub"), "PATH": os.environ["PATH"]}
+    with (
+        pytest.raises(RedisStartError, match="set PLANTBRAIN_STATE_DIR to a writable directory"),
+        resolve_redis(env),
+    ):
+        pass
