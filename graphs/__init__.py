@@ -1,0 +1,59 @@
+"""How the agents are wired: LangGraph StateGraphs over the shared specialist contract.
+
+    from graphs import build_incident_graph, run_incident, resume_incident, Approval
+
+- `_state`: the specialist contract (`Act`, `Situation`, `Specialist`), approvals, the graph state
+- `_incident`: the incident-response graph (event -> triage -> maintenance -> scheduling ->
+  quality -> summary, routed from findings) and its risk gate
+- `_incident_run`: start, resume after approval, continue after a crash, read an outcome
+"""
+
+from graphs._incident import SPECIALISTS, build_incident_graph, initial_state, load_specialists, outcome_of
+from graphs._incident_run import (
+    RunNotFoundError,
+    continue_incident,
+    read_outcome,
+    read_state,
+    resume_incident,
+    run_incident,
+)
+from graphs._state import (
+    FINDINGS_SOURCE,
+    SUPERVISOR_ROLE,
+    Act,
+    ActionRecord,
+    Approval,
+    Declined,
+    IncidentState,
+    PlantOrigin,
+    Situation,
+    Specialist,
+    findings_evidence,
+    findings_of,
+)
+
+__all__ = [
+    "FINDINGS_SOURCE",
+    "SPECIALISTS",
+    "SUPERVISOR_ROLE",
+    "Act",
+    "ActionRecord",
+    "Approval",
+    "Declined",
+    "IncidentState",
+    "PlantOrigin",
+    "RunNotFoundError",
+    "Situation",
+    "Specialist",
+    "build_incident_graph",
+    "continue_incident",
+    "findings_evidence",
+    "findings_of",
+    "initial_state",
+    "load_specialists",
+    "outcome_of",
+    "read_outcome",
+    "read_state",
+    "resume_incident",
+    "run_incident",
+]

@@ -159,5 +159,14 @@ def demo(
         run_demo(seed=seed, scenario=scenario, hours=hours, console=Console())
 
 
+def _register_incident() -> None:
+    from ._incident_cli import register
+
+    register(app, _operator_errors)
+
+
+_register_incident()
+
+
 def main() -> None:
     app()

@@ -1,0 +1,191 @@
+"""The maintenance specialist: diagnose the root-cause asset and raise exactly one work order.
+
+- Uncorroborated lone alarm (triage's `uncorroborated`) on an asset that is neither down nor in
+  another alarm: the instrument is suspect, not the machine. One INSP work order with the
+  plant's `sensor_fault` mode, no lock-out, the machine keeps running (what the sensor-drift
+  and sensor-fault scenarios document as their end state).
+- Otherwise: tag trends since before the onset (`tag_trend`, baseline = the hours before),
+  `diagnose` against the asset type's failure modes. An asset down for a fault can only be
+  explained by a corrective mode (CM/EM): predictive modes degrade, they do not stop a machine.
+  Ties go to the mode with more matching signs, then the more severe one.
+- No duplicate: an open work order on the asset for the same failure mode is reused.
+- Lock-out needs the machine stopped first: if the asset is a running machine, stopping it is
+  proposed through `act` (a critical action: the graph asks a supervisor).
+
+Findings: `failure_mode`, `work_orders` (ids), `health_index`.
+"""
+
+from __future__ import annotations
+
+from pydantic import JsonValue
+
+from agents._decision import Decision, Evidence, ToolCall
+from agents._health import Diagnosis, HealthPolicy, TagTrend, diagnose, health_index, tag_trend
+from agents._specialist import Act, Declined, Situation, findings_evidence
+from tools import (
+    Asset,
+    GetAssetArgs,
+    GetTagHistoryArgs,
+    ListWorkOrdersArgs,
+    NoArgs,
+    PlantClient,
+    ToolError,
+    WorkOrder,
+    get_asset,
+    get_asset_failure_modes,
+    get_clock,
+    get_tag_history,
+    list_work_orders,
+)
+
+SENSOR_MODE = "sensor_fault"
+_LOOKBACK_S = 4 * 3600.0
+
+
+async def maintenance_agent(client: PlantClient, act: Act, situation: Situation) -> Decision:
+    """Diagnose the root-cause asset from triage's findings and raise one work order for it."""
+    f = situation.findings
+    roots = f.get("root_cause")
+    if not isinstance(roots, list) or not roots:
+        return Decision(
+            agent="maintenance",
+            summary="No root-cause asset: no work order.",
+            rule="work orders follow a diagnosed root cause",
+            rationale="Triage named no root cause.",
+            confidence=0.5,
+        )
+    root = str(roots[0])
+    asset = await get_asset(client, GetAssetArgs(asset_id=root))
+    modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=root))).failure_modes
+    down = asset.mode == "down" or root in (f.get("down") or [])  # type: ignore[operator]
+    observed: list[Evidence] = [
+        Evidence(
+            source=f"GET /assets/{root}",
+            summary=f"{root} ({asset.type}) mode {asset.mode}, status {asset.status}",
+            data={"mode": asset.mode, "status": asset.status, "down_reason": asset.down_reason},
+        )
+    ]
+    if f.get("uncorroborated") is True and not down:
+        mode = next(m for m in modes if m.id == SENSOR_MODE)
+        rule = "lone uncorroborated alarm, asset healthy otherwise -> instrument fault (ISA-18.2 nuisance)"
+        tag = f.get("alarm_tag")
+        rationale = (
+            f"Only {tag} alarmed on {root}: no related alarm, no trip, nothing upstream or downstream. "
+            "A process fault would move related tags too, so the transmitter is suspect: inspect and "
+            "calibrate it; the machine keeps running."
+        )
+        priority, lockout, confidence, hi = 4, False, 0.75, None
+    else:
+        trends = await _trends(client, asset, f)
+        candidates = [m for m in modes if m.id != SENSOR_MODE and (not down or m.wo_type in ("CM", "EM"))]
+        ranked = _rank(diagnose([m.model_dump(mode="json") for m in candidates], trends))
+        best = ranked[0]
+        mode = next(m for m in candidates if m.id == best.failure_mode)
+        hi = health_index(list(trends.values()))
+        observed.append(
+            Evidence(
+                source=f"GET /tags/{root}.*/history",
+                summary="; ".join(t.explanation for t in trends.values() if t.direction != "flat")
+                or "no tag moved",
+                data={"health_index": hi, "moved": [t.tag for t in trends.values() if t.direction != "flat"]},
+            )
+        )
+        observed.append(
+            Evidence(
+                source=f"GET /assets/{root}/failure-modes",
+                summary="; ".join(d.explanation for d in ranked[:3]),
+                data={"ranked": [d.failure_mode for d in ranked]},
+            )
+        )
+        rule = "failure-mode diagnosis: signs revealed (tag, direction) vs tag trends" + (
+            "; a down asset -> corrective modes only" if down else ""
+        )
+        rationale = f"{best.explanation}; severity {mode.severity}." + (
+            f" {root} is down: it needs a corrective repair." if down else ""
+        )
+        urgent = down or f.get("priority") == "high"
+        priority, lockout = (1 if urgent else 2), None
+        confidence = 0.6 + 0.35 * max(0.0, best.score)
+    existing = await list_work_orders(client, ListWorkOrdersArgs(asset=root, status="open"))
+    same = [w for w in existing.work_orders if w.failure_mode == mode.id]
+    calls: list[ToolCall] = []
+    if same:
+        wo_id = same[0].id
+        summary = f"{wo_id} already open on {root} for {mode.id}: no duplicate."
+    else:
+        args: dict[str, JsonValue] = {
+            "asset": root,
+            "type": mode.wo_type,
+            "priority": priority,
+            "description": f"{mode.name} suspected on {root}. {rationale}"[:2000],
+            "failure_mode": mode.id,
+            "by": "maintenance",
+        }
+        if lockout is not None:
+            args["lockout"] = lockout
+        wo = await act("create_work_order", args)
+        assert isinstance(wo, WorkOrder)
+        wo_id = wo.id
+        calls.append(ToolCall(tool="create_work_order", args=args, risk="write"))
+        summary = f"{wo_id}: {mode.wo_type} P{priority} on {root} for {mode.id} ({mode.skill})."
+    if asset.category == "machine" and asset.mode == "auto" and lockout is not False:
+        stop: dict[str, JsonValue] = {
+            "asset_id": root,
+            "mode": "stopped",
+            "reason": f"Lock-out for {wo_id} ({mode.name}).",
+            "by": "maintenance",
+        }
+        calls.append(ToolCall(tool="set_machine_mode", args=stop, risk="critical"))
+        try:
+            answer = await act("set_machine_mode", stop)
+        except ToolError as e:
+            observed.append(Evidence(source="set_machine_mode", summary=e.observation()))
+        else:
+            if isinstance(answer, Declined):
+                summary += f" Stop of {root} declined: {answer.reason}"
+    observed.append(
+        findings_evidence(
+            summary, failure_mode=mode.id, work_orders=[wo_id], health_index=hi, wo_type=mode.wo_type
+        )
+    )
+    return Decision(
+        agent="maintenance",
+        summary=summary,
+        observed=tuple(observed),
+        rule=rule,
+        rationale=rationale,
+        tool_calls=tuple(calls),
+        confidence=round(min(confidence, 0.95), 3),
+    )
+
+
+def _rank(ds: list[Diagnosis]) -> list[Diagnosis]:
+    return sorted(ds, key=lambda d: (-d.score, -len(d.matched), -d.severity, d.failure_mode))
+
+
+async def _trends(client: PlantClient, asset: Asset, f: dict[str, JsonValue]) -> dict[str, TagTrend]:
+    """Each tag's trend: baseline = the hours before the onset, current = since the onset."""
+    now = (await get_clock(client, NoArgs())).t
+    onset_raw = f.get("onset_t")
+    onset = float(onset_raw) if isinstance(onset_raw, int | float) else now
+    since = max(0.0, onset - _LOOKBACK_S)
+    out: dict[str, TagTrend] = {}
+    for tag_id in asset.tags or []:
+        h = await get_tag_history(
+            client, GetTagHistoryArgs(tag_id=tag_id, since_t=since, until_t=now, max_points=5000)
+        )
+        ts = [p.t for p in h.points]
+        vs = [p.value for p in h.points]
+        n = len(ts)
+        post = sum(1 for t in ts if t >= onset)
+        pre = n - post
+        name = tag_id.split(".", 1)[1]
+        if pre < 6 or post < 1:
+            out[name] = tag_trend(name, ts, vs)
+            continue
+        policy = HealthPolicy(baseline_fraction=pre / n, recent_fraction=max(post, 2) / n, min_points=8)
+        out[name] = tag_trend(name, ts, vs, policy=policy)
+    return out
+
+
+__all__ = ["SENSOR_MODE", "maintenance_agent"]

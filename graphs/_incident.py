@@ -1,0 +1,280 @@
+"""The incident-response graph: event -> alarm_triage -> maintenance -> scheduling -> quality -> summary.
+
+    graph = build_incident_graph(client, checkpointer=saver)
+    await graph.ainvoke(initial_state(run_id, trigger, origin), {"configurable": {"thread_id": run_id}})
+    await graph.ainvoke(Command(resume={"approved": True, "by": "li", "role": "supervisor"}), config)
+
+Each node runs one specialist (`graphs._state.Specialist`) and routes with `Command(goto=...)`
+from the findings so far: maintenance when triage named a root cause, scheduling when machines'
+production is affected, quality when a process excursion touched parts; specialists whose
+module is not installed are skipped and recorded. The risk gate (`_gate`) is the only place a
+specialist's write or critical action reaches the plant. A plant failure that outlasts the
+client's retries (`ToolError` timeout / plant_unavailable) ends the run in a recorded failed
+state, never a hang; a resumed node re-sends the same idempotency keys, so nothing is applied twice.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
+from langgraph.types import Command, interrupt
+from pydantic import JsonValue, TypeAdapter, ValidationError
+
+from graphs._state import (
+    SUPERVISOR_ROLE,
+    ActionRecord,
+    Approval,
+    Declined,
+    IncidentState,
+    Situation,
+    Specialist,
+    findings_of,
+)
+from tools import PlantClient, ToolError, find_tool
+
+Node = Literal["alarm_triage", "maintenance", "scheduling", "quality", "summary"]
+SPECIALISTS: tuple[Node, ...] = ("alarm_triage", "maintenance", "scheduling", "quality")
+_MODULES: dict[str, tuple[str, str]] = {
+    "alarm_triage": ("agents._triage_agent", "triage_agent"),
+    "maintenance": ("agents._maintenance_agent", "maintenance_agent"),
+    "scheduling": ("agents._scheduling_agent", "scheduling_agent"),
+    "quality": ("agents._quality_agent", "quality_agent"),
+}
+"""Where each specialist lives: module and function. Imported when the graph is built; a missing
+module means the specialist is not installed, and the graph skips it (recorded)."""
+
+_JSON_ARGS: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
+_FATAL: frozenset[str] = frozenset({"timeout", "plant_unavailable"})
+
+
+def load_specialists() -> dict[str, Specialist]:
+    """The installed specialists, by node name."""
+    found: dict[str, Specialist] = {}
+    for node, (module, attr) in _MODULES.items():
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            continue
+        fn = getattr(mod, attr, None)
+        if fn is not None:
+            found[node] = fn
+    return found
+
+
+def _needs(node: Node, findings: Mapping[str, JsonValue]) -> bool:
+    roots = findings.get("root_cause")
+    if node == "maintenance":
+        return isinstance(roots, list) and bool(roots)
+    if findings.get("uncorroborated") is True or not roots:
+        return False
+    machines = findings.get("affected_machines")
+    if node == "scheduling":
+        return isinstance(machines, list) and bool(machines)
+    if node == "quality":
+        # A utility excursion changes how every fed machine cuts: its parts are suspect.
+        return findings.get("root_category") == "utility" and isinstance(machines, list) and bool(machines)
+    return False
+
+
+def build_incident_graph(
+    client: PlantClient,
+    *,
+    checkpointer: BaseCheckpointSaver[Any] | None = None,
+    specialists: Mapping[str, Specialist] | None = None,
+) -> CompiledStateGraph[IncidentState, None, IncidentState, IncidentState]:
+    """Compile the graph around a plant client; `specialists` overrides the installed ones (tests)."""
+    agents = dict(load_specialists() if specialists is None else specialists)
+
+    def route(after: Node, findings: Mapping[str, JsonValue]) -> tuple[Node, list[dict[str, JsonValue]]]:
+        skipped: list[dict[str, JsonValue]] = []
+        order = SPECIALISTS[SPECIALISTS.index(after) + 1 :] if after in SPECIALISTS else SPECIALISTS
+        for n in order:
+            if not _needs(n, findings):
+                continue
+            if n in agents:
+                return n, skipped
+            skipped.append({"agent": n, "reason": f"needed, but {_MODULES[n][0]} is not installed"})
+        return "summary", skipped
+
+    async def event(state: IncidentState) -> Command[Node]:
+        first: Node = "alarm_triage" if "alarm_triage" in agents else "summary"
+        return Command(goto=first, update={"visited": ["event"]})
+
+    def specialist_node(name: Node) -> Any:
+        async def node(state: IncidentState) -> Command[Node]:
+            run_id = state["run_id"]
+            situation = Situation(run_id=run_id, trigger=state["trigger"], findings=state.get("findings", {}))
+            records: list[ActionRecord] = []
+            act = _gate(client, run_id, name, records)
+            update: dict[str, Any] = {"visited": [name]}
+            try:
+                decision = await agents[name](client, act, situation)
+            except ToolError as e:
+                if e.kind not in _FATAL:
+                    raise
+                update["actions"] = [r.model_dump(mode="json") for r in records]
+                update["failure"] = {"agent": name, "kind": e.kind, "message": e.message}
+                return Command(goto="summary", update=update)
+            findings = {**state.get("findings", {}), **findings_of(decision)}
+            goto, skipped = route(name, findings)
+            update |= {
+                "decisions": [decision.model_dump(mode="json")],
+                "findings": findings_of(decision),
+                "actions": [r.model_dump(mode="json") for r in records],
+                "skipped": skipped,
+            }
+            return Command(goto=goto, update=update)
+
+        node.__name__ = name
+        return node
+
+    async def summary(state: IncidentState) -> dict[str, Any]:
+        out = outcome_of(state)
+        out["visited"] = [*state.get("visited", []), "summary"]
+        return {"visited": ["summary"], "summary": out}
+
+    g: StateGraph[IncidentState, None, IncidentState, IncidentState] = StateGraph(IncidentState)
+    g.add_node("event", event, destinations=("alarm_triage", "summary"))
+    for name in SPECIALISTS:
+        g.add_node(name, specialist_node(name), destinations=(*SPECIALISTS, "summary"))
+    g.add_node("summary", summary)
+    g.add_edge(START, "event")
+    g.add_edge("summary", END)
+    return g.compile(checkpointer=checkpointer)
+
+
+def _gate(client: PlantClient, run_id: str, agent: str, records: list[ActionRecord]) -> Any:
+    """The `Act` of one specialist run: reads run, writes run keyed, critical ones wait for approval."""
+    calls = 0
+
+    async def act(tool_name: str, args: Mapping[str, object]) -> object:
+        nonlocal calls
+        calls += 1
+        spec = find_tool(tool_name)
+        if spec.risk == "read":
+            return await spec.invoke(client, args)
+        key = f"{run_id}:{agent}:{calls}"
+        plain = _JSON_ARGS.validate_python(dict(args))
+        base = {"agent": agent, "n": calls, "tool": tool_name, "risk": spec.risk, "args": plain}
+        refusals: list[dict[str, JsonValue]] = []
+        approved_by: str | None = None
+        if spec.risk == "critical":
+            while True:
+                answer = interrupt(
+                    {
+                        "kind": "approval",
+                        "run_id": run_id,
+                        **base,
+                        "idempotency_key": key,
+                        "description": spec.description.splitlines()[0],
+                        "refusals": list(refusals),
+                    }
+                )
+                try:
+                    approval = Approval.model_validate(answer)
+                except ValidationError:
+                    refusals.append({"answer": str(answer), "reason": "not an approval"})
+                    continue
+                if not approval.approved:
+                    records.append(
+                        ActionRecord(
+                            **base,
+                            idempotency_key=key,
+                            status="rejected",
+                            error=f"rejected by {approval.by} ({approval.role})",
+                            refusals=tuple(refusals),
+                        )
+                    )
+                    return Declined(tool=tool_name, reason=f"rejected by {approval.by}")
+                if approval.role == SUPERVISOR_ROLE:
+                    approved_by = approval.by
+                    break
+                refusals.append(
+                    {
+                        "by": approval.by,
+                        "role": approval.role,
+                        "reason": f"approval needs the {SUPERVISOR_ROLE} role",
+                    }
+                )
+        try:
+            result = await spec.invoke(client, args, idempotency_key=key)
+        except ToolError as e:
+            records.append(
+                ActionRecord(
+                    **base,
+                    idempotency_key=key,
+                    status="failed",
+                    error=e.observation(),
+                    approved_by=approved_by,
+                    refusals=tuple(refusals),
+                )
+            )
+            raise
+        records.append(
+            ActionRecord(
+                **base,
+                idempotency_key=key,
+                status="executed",
+                result=result.model_dump(mode="json"),
+                approved_by=approved_by,
+                refusals=tuple(refusals),
+            )
+        )
+        return result
+
+    return act
+
+
+def initial_state(
+    run_id: str, trigger: Mapping[str, JsonValue], origin: Mapping[str, JsonValue]
+) -> IncidentState:
+    """The input of a new run."""
+    return {
+        "run_id": run_id,
+        "trigger": dict(trigger),
+        "origin": dict(origin),
+        "findings": {},
+        "decisions": [],
+        "actions": [],
+        "visited": [],
+        "skipped": [],
+        "failure": None,
+    }
+
+
+def outcome_of(state: IncidentState) -> dict[str, JsonValue]:
+    """What the run did, from its state: the `--json` outcome (pending approvals are added by the caller)."""
+    f = state.get("findings", {})
+    done = [a for a in state.get("actions", []) if a.get("status") == "executed"]
+
+    def results(tool: str, field: str) -> list[JsonValue]:
+        out: list[JsonValue] = []
+        for a in done:
+            r = a.get("result")
+            if a.get("tool") == tool and isinstance(r, dict) and r.get(field) is not None:
+                out.append(r[field])
+        return out
+
+    wos = f.get("work_orders")
+    return {
+        "run_id": state.get("run_id", ""),
+        "status": "failed" if state.get("failure") else "completed",
+        "root_cause": f.get("root_cause", []),
+        "affected_assets": f.get("affected_assets", []),
+        "uncorroborated": f.get("uncorroborated", False),
+        "failure_mode": f.get("failure_mode"),
+        "work_orders": wos if isinstance(wos, list) else results("create_work_order", "id"),
+        "held_lots": results("hold_lot", "id"),
+        "schedule_changes": results("publish_schedule", "version"),
+        "acknowledged_alarms": results("acknowledge_alarm", "id"),
+        "visited": list(state.get("visited", [])),
+        "skipped": list(state.get("skipped", [])),
+        "failure": state.get("failure"),
+    }

@@ -1,0 +1,262 @@
+"""`plantbrain incident run`, `plantbrain approve`, `plantbrain reject`, and the sandbox driver.
+
+    plantbrain incident run coolant_pump_failure --seed 3 --json
+    plantbrain approve RUN_ID --as li.wei --role supervisor     # any process, later
+    plantbrain reject RUN_ID --as li.wei
+
+The in-process sandbox (default) is rebuilt for a resumed run: the run's state records the seed,
+scenario and plant clock at the start, and every write it made with its idempotency key; `approve`
+rebuilds the plant to that clock, replays those writes (deterministic plant, same keys), then
+resumes the graph. With `--plant-url` the run acts on a served plant (`plantbrain plant serve`)
+and approve/reject reconnect to it. Nothing is approved automatically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import httpx
+import typer
+from pydantic import BaseModel, Field, JsonValue
+
+from graphs import Approval, PlantOrigin, RunNotFoundError, read_state, resume_incident, run_incident
+from tools import Event, EventPage, PlantClient, PlantClientConfig, ToolError, find_tool
+
+STEP_S = 600.0
+"""The sandbox clock advances in steps of this many seconds while watching for the fault."""
+HORIZON_S = 24 * 3600.0
+
+incident_app = typer.Typer(help="Incident response: run the graph on a fault scenario.", no_args_is_help=True)
+
+
+class _Advance(BaseModel):
+    seconds: float = Field(gt=0)
+
+
+class _Advanced(BaseModel):
+    next_event_seq: int
+
+
+class _ClockT(BaseModel):
+    t: float
+
+
+@asynccontextmanager
+async def sandbox_client(
+    seed: int, scenario: str | None, *, transport: httpx.AsyncBaseTransport | None = None
+) -> AsyncIterator[PlantClient]:
+    """A client of a fresh in-process sandbox plant (`transport` wraps it, e.g. to inject faults)."""
+    from sandbox_plant import create_app
+
+    inner = httpx.ASGITransport(app=create_app(seed=seed, scenario=scenario))
+    async with PlantClient(PlantClientConfig(base_url="http://plant"), transport=transport or inner) as c:
+        yield c
+
+
+CHATTER_RAISES = 3
+"""An alarm raised this often is chattering (ISA-18.2): a nuisance, not the fault's first sign."""
+
+
+def _is_down(e: Event) -> bool:
+    return e.type == "asset.tripped" or (e.type == "asset.mode" and e.data.get("mode") == "down")
+
+
+async def watch_for_fault(
+    client: PlantClient, *, step_s: float = STEP_S, horizon_s: float = HORIZON_S
+) -> dict[str, JsonValue] | None:
+    """Advance the sandbox clock in steps until the fault shows; its first sign is the trigger.
+
+    A machine going down or tripping is a sign at once. A new alarm is held for one more step:
+    if by then it has been raised `CHATTER_RAISES` times it is a chattering nuisance (the plant
+    has one on a conveyor) and is ignored from then on; if it still stands, its first raise is
+    the sign; a blip that cleared again is not (yet) one.
+    None if nothing shows before `horizon_s`.
+    """
+    raises: dict[str, int] = {}
+    nuisance: set[str] = set()
+    held: dict[str, Event] = {}
+    standing: dict[str, bool] = {}
+    cursor, t = 0, (await client.get("/clock", _ClockT)).t
+    while t < horizon_s:
+        nxt = (await client.post("/clock/advance", _Advance(seconds=step_s), _Advanced)).next_event_seq - 1
+        page = await client.get("/events", EventPage, params={"since": cursor, "limit": 10000})
+        cursor, t = nxt, t + step_s
+        fresh: dict[str, Event] = {}
+        for e in page.events:
+            if _is_down(e):
+                return _flat(e)
+            if e.type in ("alarm.raised", "alarm.cleared"):
+                standing[str(e.data.get("alarm"))] = e.type == "alarm.raised"
+            if e.type == "alarm.raised":
+                alarm = str(e.data.get("alarm"))
+                raises[alarm] = raises.get(alarm, 0) + 1
+                if alarm not in nuisance and alarm not in held:
+                    fresh.setdefault(alarm, e)
+        nuisance |= {a for a, n in raises.items() if n >= CHATTER_RAISES}
+        signs = sorted(
+            (e for a, e in held.items() if a not in nuisance and standing.get(a)), key=lambda e: e.seq
+        )
+        if signs:
+            return _flat(signs[0])
+        held = {a: e for a, e in fresh.items() if a not in nuisance}
+    return None
+
+
+def _flat(e: Event) -> dict[str, JsonValue]:
+    return {"seq": e.seq, "t": e.t, "time": e.time, "type": e.type, **e.data}
+
+
+async def rebuild_sandbox(
+    origin: PlantOrigin, actions: list[Mapping[str, JsonValue]], client: PlantClient
+) -> None:
+    """Bring a fresh sandbox (same seed and scenario) to the run's clock and replay its writes."""
+    while (await client.get("/clock", _ClockT)).t + 1e-6 < origin.clock_t:
+        await client.post("/clock/advance", _Advance(seconds=STEP_S), _Advanced)
+    for a in actions:
+        if a.get("status") != "executed":
+            continue
+        args = a.get("args")
+        assert isinstance(args, dict)
+        await find_tool(str(a["tool"])).invoke(client, args, idempotency_key=str(a["idempotency_key"]))
+
+
+async def incident_run(
+    scenario: str, seed: int, *, redis_url: str, prefix: str, plant_url: str | None = None
+) -> dict[str, JsonValue]:
+    from plantbrain.state import RedisSaver
+
+    run_id = f"inc-{scenario}-{seed}-{uuid.uuid4().hex[:8]}"
+    async with _client(plant_url, seed, scenario) as client:
+        trigger = await watch_for_fault(client) if plant_url is None else None
+        if trigger is None and plant_url is None:
+            return {"run_id": run_id, "status": "no_fault", "root_cause": [], "work_orders": [],
+                    "held_lots": [], "schedule_changes": [], "pending_approvals": []}  # fmt: skip
+        clock = (await client.get("/clock", _ClockT)).t
+        origin = PlantOrigin(base_url=plant_url, seed=seed, scenario=scenario, clock_t=clock)
+        trig: dict[str, JsonValue] = trigger or {"type": "operator.request", "t": clock}
+        with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
+            return await run_incident(
+                client, saver, run_id=run_id, trigger=trig, origin=origin.model_dump(mode="json")
+            )
+
+
+async def incident_answer(
+    run_id: str, answer: Approval, *, redis_url: str, prefix: str
+) -> dict[str, JsonValue]:
+    from plantbrain.state import RedisSaver
+
+    with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
+        async with sandbox_client(0, None) as probe:
+            state = await read_state(probe, saver, run_id)
+        origin = PlantOrigin.model_validate(state.get("origin") or {})
+        async with _client(origin.base_url, origin.seed or 0, origin.scenario) as client:
+            if origin.base_url is None:
+                await rebuild_sandbox(origin, list(state.get("actions", [])), client)
+            return await resume_incident(client, saver, run_id, answer)
+
+
+@asynccontextmanager
+async def _client(plant_url: str | None, seed: int, scenario: str | None) -> AsyncIterator[PlantClient]:
+    if plant_url is None:
+        async with sandbox_client(seed, scenario) as c:
+            yield c
+    else:
+        async with PlantClient(PlantClientConfig(base_url=plant_url)) as c:
+            yield c
+
+
+# -- commands ------------------------------------------------------------------------------------------
+def _print(outcome: Mapping[str, Any], as_json: bool) -> None:
+    if as_json:
+        sys.stdout.write(json.dumps(outcome, indent=2, ensure_ascii=False) + "\n")
+        return
+    lines = [
+        f"run {outcome.get('run_id')}: {outcome.get('status')}",
+        f"  root cause: {', '.join(outcome.get('root_cause') or []) or '-'}"
+        + ("  (uncorroborated: instrument suspect)" if outcome.get("uncorroborated") else ""),
+        f"  work orders: {', '.join(outcome.get('work_orders') or []) or '-'}",
+        f"  lots held: {', '.join(map(str, outcome.get('held_lots') or [])) or '-'}",
+        f"  schedule changes: {', '.join(map(str, outcome.get('schedule_changes') or [])) or '-'}",
+    ]
+    for p in outcome.get("pending_approvals") or []:
+        lines.append(f"  pending approval: {p.get('tool')} {json.dumps(p.get('args'))}")
+    for s in outcome.get("skipped") or []:
+        lines.append(f"  skipped {s.get('agent')}: {s.get('reason')}")
+    if outcome.get("failure"):
+        lines.append(f"  failed: {outcome['failure']}")
+    typer.echo("\n".join(lines))
+
+
+PrefixOpt = Annotated[str, typer.Option(help="Redis key prefix of the checkpoints.")]
+
+
+def register(app: typer.Typer, operator_errors: Any) -> None:
+    """Add `incident run`, `approve` and `reject` to the main CLI."""
+    from plantbrain.state import resolve_redis
+
+    app.add_typer(incident_app, name="incident")
+
+    @incident_app.command("run")
+    def run(
+        scenario: Annotated[str, typer.Argument(help="Fault scenario (see `plantbrain plant scenarios`).")],
+        seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="Seed of the simulation.")] = 0,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+        plant_url: Annotated[str | None, typer.Option(help="A served plant instead of the sandbox.")] = None,
+        prefix: PrefixOpt = "plantbrain:cp",
+    ) -> None:
+        """Run the incident graph on a fault scenario; nothing is approved automatically."""
+        from sandbox_plant import PlantError, load_scenarios
+
+        with operator_errors(), resolve_redis() as url:
+            if scenario not in load_scenarios():
+                raise PlantError(f"unknown scenario {scenario!r}; known: {', '.join(load_scenarios())}")
+            out = _guard(
+                lambda: incident_run(scenario, seed, redis_url=url, prefix=prefix, plant_url=plant_url)
+            )
+        _print(out, as_json)
+
+    def answer(run_id: str, approved: bool, by: str, role: str, prefix: str, as_json: bool) -> None:
+        with operator_errors(), resolve_redis() as url:
+            out = _guard(
+                lambda: incident_answer(
+                    run_id, Approval(approved=approved, by=by, role=role), redis_url=url, prefix=prefix
+                )
+            )
+        _print(out, as_json)
+
+    @app.command("approve")
+    def approve(
+        run_id: str,
+        by: Annotated[str, typer.Option("--as", help="Who approves.")] = "operator",
+        role: Annotated[str, typer.Option(help="Their role; only 'supervisor' may approve.")] = "operator",
+        as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+        prefix: PrefixOpt = "plantbrain:cp",
+    ) -> None:
+        """Approve the pending critical action of a run and continue it."""
+        answer(run_id, True, by, role, prefix, as_json)
+
+    @app.command("reject")
+    def reject(
+        run_id: str,
+        by: Annotated[str, typer.Option("--as", help="Who rejects.")] = "operator",
+        role: Annotated[str, typer.Option(help="Their role.")] = "operator",
+        as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+        prefix: PrefixOpt = "plantbrain:cp",
+    ) -> None:
+        """Reject the pending critical action of a run (it is dropped) and continue it."""
+        answer(run_id, False, by, role, prefix, as_json)
+
+
+def _guard(make: Any) -> dict[str, JsonValue]:
+    try:
+        out: dict[str, JsonValue] = asyncio.run(make())
+    except (RunNotFoundError, ToolError) as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    return out
