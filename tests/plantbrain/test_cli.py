@@ -23,6 +23,10 @@ runner = CliRunner()
         ["bench"],
         ["bench", "plant"],
         ["bench", "checkpoint"],
+        ["incident"],
+        ["incident", "run"],
+        ["approve"],
+        ["reject"],
         ["demo"],
     ],
 )
