@@ -191,3 +191,27 @@ def diagnose(
         )
     out.sort(key=lambda d: (-d.score, -d.severity, d.failure_mode))
     return out
+
+
+def settled_running(
+    times_s: Sequence[float], load_min: Sequence[float], load_max: Sequence[float], *, settle_s: float
+) -> list[bool]:
+    """Which history buckets the machine spent running, and long enough to be warm.
+
+    `load_min`/`load_max` are each bucket's extremes of a load tag (speed, or motor current):
+    a bucket runs when even its minimum is above half the load's usual high level, so a bucket
+    that mixes running and idle is dropped. Temperatures lag the load by many minutes, so only
+    buckets `settle_s` into an unbroken run are kept.
+    """
+    if not len(load_max):
+        return []
+    high = float(np.percentile(np.asarray(load_max, dtype=float), 95))
+    out: list[bool] = []
+    since: float | None = None
+    for t, low in zip(times_s, load_min, strict=True):
+        if high <= 0 or low <= 0.5 * high:
+            since = None
+        elif since is None:
+            since = t
+        out.append(since is not None and t - since >= settle_s)
+    return out

@@ -1,8 +1,12 @@
 """The maintenance specialist: diagnose the root-cause asset and raise exactly one work order.
 
 - Uncorroborated lone alarm (triage's `uncorroborated`) on an asset that is neither down nor in
-  another alarm: the instrument is suspect, not the machine. One INSP work order with the
-  plant's `sensor_fault` mode, no lock-out, the machine keeps running (what the sensor-drift
+  another alarm: before blaming the instrument, the asset's own tags are asked (`_corroborate`).
+  Wear moves several related tags together (vibration, temperature, current); a drifting
+  transmitter moves alone. If the running-only trends match a wear mode (PdM/PM) with at least
+  `_MIN_SIGNS` signs, one of them on a tag other than the alarmed one, and nothing contradicts it,
+  that mode's work order is raised. Otherwise the instrument is suspect: one INSP work order with
+  the plant's `sensor_fault` mode, no lock-out, the machine keeps running (what the sensor-drift
   and sensor-fault scenarios document as their end state).
 - Otherwise: tag trends since before the onset (`tag_trend`, baseline = the hours before),
   `diagnose` against the asset type's failure modes. An asset down for a fault can only be
@@ -17,15 +21,27 @@ Findings: `failure_mode`, `work_orders` (ids), `health_index`.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from pydantic import JsonValue
 
 from agents._decision import Decision, Evidence, ToolCall
-from agents._health import Diagnosis, HealthPolicy, TagTrend, diagnose, health_index, tag_trend
+from agents._health import (
+    Diagnosis,
+    HealthPolicy,
+    TagTrend,
+    diagnose,
+    health_index,
+    settled_running,
+    tag_trend,
+)
 from agents._specialist import Act, Declined, Situation, findings_evidence
 from tools import (
     Asset,
+    FailureMode,
     GetAssetArgs,
     GetTagHistoryArgs,
+    ListTagsArgs,
     ListWorkOrdersArgs,
     NoArgs,
     PlantClient,
@@ -35,11 +51,22 @@ from tools import (
     get_asset_failure_modes,
     get_clock,
     get_tag_history,
+    list_tags,
     list_work_orders,
 )
 
 SENSOR_MODE = "sensor_fault"
 _LOOKBACK_S = 4 * 3600.0
+_BUCKET_S = 60.0
+"""Corroboration reads history in buckets this long: averaging cuts the noise, and a bucket
+still resolves the running/idle pattern of a machine."""
+_SETTLE_S = 1800.0
+"""Two thermal time constants of a spindle: temperatures are compared only once warm."""
+_CORROBORATION = HealthPolicy(shift_sigma=4.0)
+"""The default 4-sigma shift: at 3 sigma a drifting spindle_temp on CNC-4 (sensor_drift seed 6)
+was wrongly corroborated by a +3 sigma current."""
+_MIN_SIGNS = 2
+_WEAR_TYPES = ("PdM", "PM")
 
 
 async def maintenance_agent(client: PlantClient, act: Act, situation: Situation) -> Decision:
@@ -65,7 +92,11 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
             data={"mode": asset.mode, "status": asset.status, "down_reason": asset.down_reason},
         )
     ]
+    wear: tuple[Diagnosis, dict[str, TagTrend]] | None = None
     if f.get("uncorroborated") is True and not down:
+        wear = await _corroborate(client, asset, modes, f.get("alarm_tag"))
+        observed.append(_corroboration_evidence(root, wear))
+    if f.get("uncorroborated") is True and not down and wear is not None and wear[0].score <= 0:
         mode = next(m for m in modes if m.id == SENSOR_MODE)
         rule = "lone uncorroborated alarm, asset healthy otherwise -> instrument fault (ISA-18.2 nuisance)"
         tag = f.get("alarm_tag")
@@ -74,10 +105,15 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
             "A process fault would move related tags too, so the transmitter is suspect: inspect and "
             "calibrate it; the machine keeps running."
         )
-        priority, lockout, confidence, hi = 4, False, 0.75, None
+        priority, lockout, confidence, hi, stop_now = 4, False, 0.75, None, False
     else:
-        trends = await _trends(client, asset, f)
-        candidates = [m for m in modes if m.id != SENSOR_MODE and (not down or m.wo_type in ("CM", "EM"))]
+        if wear is not None:
+            # Corroborated by the asset's own running trends: a wear mode, not the instrument.
+            trends = wear[1]
+            candidates = [m for m in modes if m.wo_type in _WEAR_TYPES]
+        else:
+            trends = await _trends(client, asset, f)
+            candidates = [m for m in modes if m.id != SENSOR_MODE and (not down or m.wo_type in ("CM", "EM"))]
         ranked = _rank(diagnose([m.model_dump(mode="json") for m in candidates], trends))
         best = ranked[0]
         mode = next(m for m in candidates if m.id == best.failure_mode)
@@ -100,11 +136,17 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         rule = "failure-mode diagnosis: signs revealed (tag, direction) vs tag trends" + (
             "; a down asset -> corrective modes only" if down else ""
         )
+        if wear is not None:
+            rule = (
+                "lone alarm corroborated by the asset's own running trends -> wear mode, not the instrument"
+            )
         rationale = f"{best.explanation}; severity {mode.severity}." + (
             f" {root} is down: it needs a corrective repair." if down else ""
         )
         urgent = down or f.get("priority") == "high"
         priority, lockout = (1 if urgent else 2), None
+        # Wear is planned into a maintenance window, not met with a stop of a running machine.
+        stop_now = wear is None
         confidence = 0.6 + 0.35 * max(0.0, best.score)
     existing = await list_work_orders(client, ListWorkOrdersArgs(asset=root, status="open"))
     same = [w for w in existing.work_orders if w.failure_mode == mode.id]
@@ -128,7 +170,7 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         wo_id = wo.id
         calls.append(ToolCall(tool="create_work_order", args=args, risk="write"))
         summary = f"{wo_id}: {mode.wo_type} P{priority} on {root} for {mode.id} ({mode.skill})."
-    if asset.category == "machine" and asset.mode == "auto" and lockout is not False:
+    if asset.category == "machine" and asset.mode == "auto" and stop_now:
         stop: dict[str, JsonValue] = {
             "asset_id": root,
             "mode": "stopped",
@@ -186,6 +228,63 @@ async def _trends(client: PlantClient, asset: Asset, f: dict[str, JsonValue]) ->
         policy = HealthPolicy(baseline_fraction=pre / n, recent_fraction=max(post, 2) / n, min_points=8)
         out[name] = tag_trend(name, ts, vs, policy=policy)
     return out
+
+
+async def _corroborate(
+    client: PlantClient, asset: Asset, modes: list[FailureMode], alarm_tag: JsonValue
+) -> tuple[Diagnosis, dict[str, TagTrend]]:
+    """The best wear mode by the asset's trends over running, warm samples since reset.
+
+    Its score is zeroed unless `_MIN_SIGNS` signs match, one of them on a tag other than the
+    alarmed one (the suspect instrument cannot corroborate itself), and none contradicts.
+    """
+    now = (await get_clock(client, NoArgs())).t
+    tags = (await list_tags(client, ListTagsArgs(asset=asset.id))).tags
+    kinds = {t.id: t.kind for t in tags}
+    load = next((t for t, k in kinds.items() if k == "speed"), None) or next(
+        (t for t, k in kinds.items() if k == "current"), None
+    )
+    points = int(min(5000, max(1, now // _BUCKET_S)))
+    hist = {
+        t: (await get_tag_history(client, GetTagHistoryArgs(tag_id=t, since_t=0.0, until_t=now, max_points=points))).points
+        for t in asset.tags or []
+    }  # fmt: skip
+    lp = hist.get(load or "", [])
+    running = settled_running([p.t for p in lp], [p.min for p in lp], [p.max for p in lp], settle_s=_SETTLE_S)
+    trends: dict[str, TagTrend] = {}
+    for tag_id, pts in hist.items():
+        name = tag_id.split(".", 1)[1]
+        keep = running if len(pts) == len(running) else [False] * len(pts)
+        trends[name] = tag_trend(
+            name, [p.t for p in pts], [p.value for p in pts], running=keep, policy=_CORROBORATION
+        )
+    alarmed = str(alarm_tag).split(".", 1)[-1] if isinstance(alarm_tag, str) else None
+    wear = [m for m in modes if m.wo_type in _WEAR_TYPES]
+    ranked = _rank(diagnose([m.model_dump(mode="json") for m in wear], trends))
+    best = ranked[0] if ranked else Diagnosis(
+        failure_mode=SENSOR_MODE, score=0.0, matched=(), missing=(), contradicted=(), severity=0,
+        explanation="no wear mode on this asset type",
+    )  # fmt: skip
+    others = [s for s in best.matched if s.split(" ", 1)[0] != alarmed]
+    if len(best.matched) < _MIN_SIGNS or not others or best.contradicted:
+        best = replace(best, score=0.0)
+    return best, trends
+
+
+def _corroboration_evidence(root: str, wear: tuple[Diagnosis, dict[str, TagTrend]]) -> Evidence:
+    best, trends = wear
+    moved = [t for t in trends.values() if t.direction != "flat"]
+    verdict = "corroborated" if best.score > 0 else "not corroborated"
+    return Evidence(
+        source=f"GET /tags/{root}.*/history (running, warm)",
+        summary=f"{verdict}: {best.explanation}; "
+        + ("; ".join(t.explanation for t in moved) or "no tag moved"),
+        data={
+            "corroborated": best.score > 0,
+            "failure_mode": best.failure_mode,
+            "moved": [t.tag for t in moved],
+        },
+    )
 
 
 __all__ = ["SENSOR_MODE", "maintenance_agent"]

@@ -6,7 +6,8 @@
 
 Each node runs one specialist (`graphs._state.Specialist`) and routes with `Command(goto=...)`
 from the findings so far: maintenance when triage named a root cause, scheduling when machines'
-production is affected, quality when a process excursion touched parts; specialists whose
+production is affected, quality when a process excursion touched parts or the trigger is a
+shift review (`REVIEW_TRIGGER`: no alarm or trip; triage first only if alarms stand); specialists whose
 module is not installed are skipped and recorded. The risk gate (`_gate`) is the only place a
 specialist's write or critical action reaches the plant. A plant failure that outlasts the
 client's retries (`ToolError` timeout / plant_unavailable) ends the run in a recorded failed
@@ -35,7 +36,7 @@ from graphs._state import (
     Specialist,
     findings_of,
 )
-from tools import PlantClient, ToolError, find_tool
+from tools import ListAlarmsArgs, PlantClient, ToolError, find_tool, list_alarms
 
 Node = Literal["alarm_triage", "maintenance", "scheduling", "quality", "summary"]
 SPECIALISTS: tuple[Node, ...] = ("alarm_triage", "maintenance", "scheduling", "quality")
@@ -47,6 +48,10 @@ _MODULES: dict[str, tuple[str, str]] = {
 }
 """Where each specialist lives: module and function. Imported when the graph is built; a missing
 module means the specialist is not installed, and the graph skips it (recorded)."""
+
+REVIEW_TRIGGER = "review"
+"""Trigger type of a shift review: no alarm or trip, so the quality specialist looks for drifts
+(alarm triage first only when alarms stand). A review that finds nothing ends `no_fault`."""
 
 _JSON_ARGS: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
 _FATAL: frozenset[str] = frozenset({"timeout", "plant_unavailable"})
@@ -68,8 +73,10 @@ def load_specialists() -> dict[str, Specialist]:
     return found
 
 
-def _needs(node: Node, findings: Mapping[str, JsonValue]) -> bool:
+def _needs(node: Node, findings: Mapping[str, JsonValue], trigger: Mapping[str, JsonValue]) -> bool:
     roots = findings.get("root_cause")
+    if node == "quality" and trigger.get("type") == REVIEW_TRIGGER:
+        return True  # a review is a look at the measurements, whatever triage found
     if node == "maintenance":
         return isinstance(roots, list) and bool(roots)
     if findings.get("uncorroborated") is True or not roots:
@@ -92,11 +99,13 @@ def build_incident_graph(
     """Compile the graph around a plant client; `specialists` overrides the installed ones (tests)."""
     agents = dict(load_specialists() if specialists is None else specialists)
 
-    def route(after: Node, findings: Mapping[str, JsonValue]) -> tuple[Node, list[dict[str, JsonValue]]]:
+    def route(
+        after: Node, findings: Mapping[str, JsonValue], trigger: Mapping[str, JsonValue]
+    ) -> tuple[Node, list[dict[str, JsonValue]]]:
         skipped: list[dict[str, JsonValue]] = []
         order = SPECIALISTS[SPECIALISTS.index(after) + 1 :] if after in SPECIALISTS else SPECIALISTS
         for n in order:
-            if not _needs(n, findings):
+            if not _needs(n, findings, trigger):
                 continue
             if n in agents:
                 return n, skipped
@@ -104,8 +113,25 @@ def build_incident_graph(
         return "summary", skipped
 
     async def event(state: IncidentState) -> Command[Node]:
-        first: Node = "alarm_triage" if "alarm_triage" in agents else "summary"
-        return Command(goto=first, update={"visited": ["event"]})
+        trigger = state["trigger"]
+        if trigger.get("type") != REVIEW_TRIGGER:
+            first: Node = "alarm_triage" if "alarm_triage" in agents else "summary"
+            return Command(goto=first, update={"visited": ["event"]})
+        # A shift review: triage only when alarms stand, then the measurements (quality).
+        update: dict[str, Any] = {"visited": ["event"]}
+        try:
+            alarms = (await list_alarms(client, ListAlarmsArgs())).alarms
+        except ToolError as e:
+            if e.kind not in _FATAL:
+                raise
+            update["failure"] = {"agent": "event", "kind": e.kind, "message": e.message}
+            return Command(goto="summary", update=update)
+        standing = sorted(a.id for a in alarms if a.active and not a.shelved)
+        update["findings"] = {"review_standing_alarms": standing}
+        if standing and "alarm_triage" in agents:
+            return Command(goto="alarm_triage", update=update)
+        goto, skipped = route("alarm_triage", {}, trigger)
+        return Command(goto=goto, update=update | {"skipped": skipped})
 
     def specialist_node(name: Node) -> Any:
         async def node(state: IncidentState) -> Command[Node]:
@@ -123,7 +149,7 @@ def build_incident_graph(
                 update["failure"] = {"agent": name, "kind": e.kind, "message": e.message}
                 return Command(goto="summary", update=update)
             findings = {**state.get("findings", {}), **findings_of(decision)}
-            goto, skipped = route(name, findings)
+            goto, skipped = route(name, findings, state["trigger"])
             update |= {
                 "decisions": [decision.model_dump(mode="json")],
                 "findings": findings_of(decision),
@@ -141,7 +167,7 @@ def build_incident_graph(
         return {"visited": ["summary"], "summary": out}
 
     g: StateGraph[IncidentState, None, IncidentState, IncidentState] = StateGraph(IncidentState)
-    g.add_node("event", event, destinations=("alarm_triage", "summary"))
+    g.add_node("event", event, destinations=(*SPECIALISTS, "summary"))
     for name in SPECIALISTS:
         g.add_node(name, specialist_node(name), destinations=(*SPECIALISTS, "summary"))
     g.add_node("summary", summary)
@@ -263,15 +289,39 @@ def outcome_of(state: IncidentState) -> dict[str, JsonValue]:
         return out
 
     wos = f.get("work_orders")
+    work_orders = wos if isinstance(wos, list) else results("create_work_order", "id")
+    held = results("hold_lot", "id")
+    trigger = state.get("trigger", {})
+    status = "failed" if state.get("failure") else "completed"
+    review: dict[str, JsonValue] | None = None
+    roots = f.get("root_cause", [])
+    if trigger.get("type") == REVIEW_TRIGGER:
+        drifts = f.get("drift_machines")
+        if not roots and isinstance(drifts, list) and drifts:
+            roots = drifts  # nothing alarmed: the machines whose process drifted are the cause
+        found = bool(f.get("root_cause") or drifts or held or work_orders)
+        if status == "completed" and not found:
+            status = "no_fault"
+        review = {
+            "t": trigger.get("t"),
+            "time": trigger.get("time"),
+            "reason": trigger.get("reason"),
+            "standing_alarms": f.get("review_standing_alarms", []),
+            "drift_machines": drifts if isinstance(drifts, list) else [],
+            "specialists": [v for v in state.get("visited", []) if v in SPECIALISTS],
+            "found": found,
+        }
     return {
         "run_id": state.get("run_id", ""),
-        "status": "failed" if state.get("failure") else "completed",
-        "root_cause": f.get("root_cause", []),
+        "status": status,
+        "trigger": trigger.get("type"),
+        "review": review,
+        "root_cause": roots,
         "affected_assets": f.get("affected_assets", []),
         "uncorroborated": f.get("uncorroborated", False),
         "failure_mode": f.get("failure_mode"),
-        "work_orders": wos if isinstance(wos, list) else results("create_work_order", "id"),
-        "held_lots": results("hold_lot", "id"),
+        "work_orders": work_orders,
+        "held_lots": held,
         "schedule_changes": results("publish_schedule", "version"),
         "acknowledged_alarms": results("acknowledge_alarm", "id"),
         "visited": list(state.get("visited", [])),

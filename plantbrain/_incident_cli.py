@@ -26,7 +26,8 @@ import typer
 from pydantic import BaseModel, Field, JsonValue
 
 from graphs import Approval, PlantOrigin, RunNotFoundError, read_state, resume_incident, run_incident
-from tools import Event, EventPage, PlantClient, PlantClientConfig, ToolError, find_tool
+from graphs._incident import REVIEW_TRIGGER
+from tools import Clock, Event, EventPage, PlantClient, PlantClientConfig, ToolError, find_tool
 
 STEP_S = 600.0
 """The sandbox clock advances in steps of this many seconds while watching for the fault."""
@@ -108,6 +109,20 @@ async def watch_for_fault(
     return None
 
 
+async def review_trigger(client: PlantClient, *, horizon_s: float = HORIZON_S) -> dict[str, JsonValue]:
+    """The trigger of a shift review: started at the plant's clock once watching found no alarm or
+    trip up to `horizon_s`. The graph routes it to the quality specialist (triage first only when
+    alarms stand), and a review that finds nothing ends `no_fault` with the review recorded."""
+    clock = await client.get("/clock", Clock)
+    return {
+        "type": REVIEW_TRIGGER,
+        "t": clock.t,
+        "time": clock.time,
+        "shift": clock.shift,
+        "reason": f"no alarm or trip in {horizon_s / 3600:g} h of plant time: shift review",
+    }
+
+
 def _flat(e: Event) -> dict[str, JsonValue]:
     return {"seq": e.seq, "t": e.t, "time": e.time, "type": e.type, **e.data}
 
@@ -135,8 +150,9 @@ async def incident_run(
     async with _client(plant_url, seed, scenario) as client:
         trigger = await watch_for_fault(client) if plant_url is None else None
         if trigger is None and plant_url is None:
-            return {"run_id": run_id, "status": "no_fault", "root_cause": [], "work_orders": [],
-                    "held_lots": [], "schedule_changes": [], "pending_approvals": []}  # fmt: skip
+            # Nothing alarmed or tripped: a fault that shows only in the measurements (a drift)
+            # or the schedule is still there to find, so the shift ends with a review.
+            trigger = await review_trigger(client)
         clock = (await client.get("/clock", _ClockT)).t
         origin = PlantOrigin(base_url=plant_url, seed=seed, scenario=scenario, clock_t=clock)
         trig: dict[str, JsonValue] = trigger or {"type": "operator.request", "t": clock}
@@ -184,6 +200,12 @@ def _print(outcome: Mapping[str, Any], as_json: bool) -> None:
         f"  lots held: {', '.join(map(str, outcome.get('held_lots') or [])) or '-'}",
         f"  schedule changes: {', '.join(map(str, outcome.get('schedule_changes') or [])) or '-'}",
     ]
+    review = outcome.get("review")
+    if isinstance(review, Mapping):
+        lines.append(
+            f"  shift review at {review.get('time')}: {', '.join(review.get('specialists') or []) or '-'}"
+            + (" found nothing" if not review.get("found") else "")
+        )
     for p in outcome.get("pending_approvals") or []:
         lines.append(f"  pending approval: {p.get('tool')} {json.dumps(p.get('args'))}")
     for s in outcome.get("skipped") or []:
