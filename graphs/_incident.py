@@ -79,6 +79,10 @@ def _needs(node: Node, findings: Mapping[str, JsonValue], trigger: Mapping[str, 
         return True  # a review is a look at the measurements, whatever triage found
     if node == "maintenance":
         return isinstance(roots, list) and bool(roots)
+    if node == "quality" and findings.get("uncorroborated") is True and roots:
+        # A lone alarm on a machine may be a process drift (a worn tool) that shows in the
+        # parts before anywhere else: the measurements are read, and lots held only on a drift.
+        return True
     if findings.get("uncorroborated") is True or not roots:
         return False
     machines = findings.get("affected_machines")
