@@ -121,22 +121,19 @@ def _lone_script(client: redis.Redis, cmd: Cmd) -> Any:
     That machinery (retry wrapper, observability hooks, reply callbacks) costs about 40 us of
     Python a call, and a checkpointed step makes two such calls (its writes, its checkpoint)
     in LangGraph's background threads, where that Python competes with the graph for the GIL.
-    A pooled connection found dead is replaced once, as redis-py's retry would do; the
-    scripts sent this way (checkpoint and task writes) are idempotent.
+    A dead pooled connection raises here; `exec_sync` drops the pool and sends the batch once
+    more (the scripts sent this way, checkpoint and task writes, are idempotent).
     """
     pool = client.connection_pool
-    for attempt in range(2):
-        conn = pool.get_connection()
-        try:
-            conn.send_command(*cmd)  # type: ignore[no-untyped-call]
-            return conn.read_response()
-        except (RedisConnectionError, RedisTimeoutError):
-            conn.disconnect()  # type: ignore[no-untyped-call]
-            if attempt:
-                raise
-        finally:
-            pool.release(conn)
-    raise AssertionError("unreachable")
+    conn = pool.get_connection()
+    try:
+        conn.send_command(*cmd)  # type: ignore[no-untyped-call]
+        return conn.read_response()
+    except (RedisConnectionError, RedisTimeoutError):
+        conn.disconnect()  # type: ignore[no-untyped-call]
+        raise
+    finally:
+        pool.release(conn)
 
 
 def exec_sync(client: SyncClient, batch: Batch) -> list[Any]:
