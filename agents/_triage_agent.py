@@ -75,7 +75,7 @@ async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> D
     topo = topology_from_json(topo_view.model_dump(mode="json"))
     analysis = analyze_alarms(log, topo)
     machines = {a.id for a in topo.assets if a.category == "machine"}
-    down = sorted({str(e.data.get("asset")) for e in asset_events if _is_down(e)})
+    down = sorted({str(e.data.get("asset")) for e in asset_events if e.asset_went_down})
     trigger = situation.trigger
     incident = _pick_incident(analysis, trigger)
     observed = [
@@ -164,7 +164,3 @@ async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> D
         tool_calls=tuple(calls),
         confidence=round(confidence, 3),
     )
-
-
-def _is_down(e: Event) -> bool:
-    return e.type == "asset.tripped" or (e.type == "asset.mode" and e.data.get("mode") == "down")

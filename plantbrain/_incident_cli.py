@@ -44,10 +44,6 @@ class _Advanced(BaseModel):
     next_event_seq: int
 
 
-class _ClockT(BaseModel):
-    t: float
-
-
 @asynccontextmanager
 async def sandbox_client(
     seed: int, scenario: str | None, *, transport: httpx.AsyncBaseTransport | None = None
@@ -62,10 +58,6 @@ async def sandbox_client(
 
 CHATTER_RAISES = 3
 """An alarm raised this often is chattering (ISA-18.2): a nuisance, not the fault's first sign."""
-
-
-def _is_down(e: Event) -> bool:
-    return e.type == "asset.tripped" or (e.type == "asset.mode" and e.data.get("mode") == "down")
 
 
 async def watch_for_fault(
@@ -83,14 +75,14 @@ async def watch_for_fault(
     nuisance: set[str] = set()
     held: dict[str, Event] = {}
     standing: dict[str, bool] = {}
-    cursor, t = 0, (await client.get("/clock", _ClockT)).t
+    cursor, t = 0, (await client.get("/clock", Clock)).t
     while t < horizon_s:
         nxt = (await client.post("/clock/advance", _Advance(seconds=step_s), _Advanced)).next_event_seq - 1
         page = await client.get("/events", EventPage, params={"since": cursor, "limit": 10000})
         cursor, t = nxt, t + step_s
         fresh: dict[str, Event] = {}
         for e in page.events:
-            if _is_down(e):
+            if e.asset_went_down:
                 return _flat(e)
             if e.type in ("alarm.raised", "alarm.cleared"):
                 standing[str(e.data.get("alarm"))] = e.type == "alarm.raised"
@@ -131,7 +123,7 @@ async def rebuild_sandbox(
     origin: PlantOrigin, actions: list[Mapping[str, JsonValue]], client: PlantClient
 ) -> None:
     """Bring a fresh sandbox (same seed and scenario) to the run's clock and replay its writes."""
-    while (await client.get("/clock", _ClockT)).t + 1e-6 < origin.clock_t:
+    while (await client.get("/clock", Clock)).t + 1e-6 < origin.clock_t:
         await client.post("/clock/advance", _Advance(seconds=STEP_S), _Advanced)
     for a in actions:
         if a.get("status") != "executed":
@@ -153,7 +145,7 @@ async def incident_run(
             # Nothing alarmed or tripped: a fault that shows only in the measurements (a drift)
             # or the schedule is still there to find, so the shift ends with a review.
             trigger = await review_trigger(client)
-        clock = (await client.get("/clock", _ClockT)).t
+        clock = (await client.get("/clock", Clock)).t
         origin = PlantOrigin(base_url=plant_url, seed=seed, scenario=scenario, clock_t=clock)
         trig: dict[str, JsonValue] = trigger or {"type": "operator.request", "t": clock}
         with RedisSaver.from_url(redis_url, prefix=prefix) as saver:

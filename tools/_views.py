@@ -262,6 +262,11 @@ class Event(View):
             return {**head, "data": {k: v for k, v in raw.items() if k not in head}}
         return raw
 
+    @property
+    def asset_went_down(self) -> bool:
+        """A machine tripped, or its mode became `down` (a breakdown)."""
+        return self.type == "asset.tripped" or (self.type == "asset.mode" and self.data.get("mode") == "down")
+
 
 class EventPage(View):
     events: list[Event]
