@@ -49,10 +49,6 @@ async def _events(client: PlantClient, prefix: str) -> list[Event]:
         cursor = page.next_cursor
 
 
-def _flat(e: Event) -> dict[str, object]:
-    return {"seq": e.seq, "t": e.t, "time": e.time, "type": e.type, **e.data}
-
-
 def _pick_incident(analysis: AlarmAnalysis, trigger: dict[str, JsonValue]) -> Incident | None:
     alarm, asset = trigger.get("alarm"), trigger.get("asset")
     if isinstance(alarm, str) and (inc := analysis.incident_of(alarm)) is not None:
@@ -71,7 +67,7 @@ async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> D
     asset_events = await _events(client, "asset.")
     topo_view = await get_topology(client, NoArgs())
     alarms: AlarmList = await list_alarms(client, ListAlarmsArgs(state="any"))
-    log = alarm_log_from_events([_flat(e) for e in alarm_events + asset_events], now=clock.t)
+    log = alarm_log_from_events([e.flat() for e in alarm_events + asset_events], now=clock.t)
     topo = topology_from_json(topo_view.model_dump(mode="json"))
     analysis = analyze_alarms(log, topo)
     machines = {a.id for a in topo.assets if a.category == "machine"}

@@ -83,7 +83,7 @@ async def watch_for_fault(
         fresh: dict[str, Event] = {}
         for e in page.events:
             if e.asset_went_down:
-                return _flat(e)
+                return e.flat()
             if e.type in ("alarm.raised", "alarm.cleared"):
                 standing[str(e.data.get("alarm"))] = e.type == "alarm.raised"
             if e.type == "alarm.raised":
@@ -96,7 +96,7 @@ async def watch_for_fault(
             (e for a, e in held.items() if a not in nuisance and standing.get(a)), key=lambda e: e.seq
         )
         if signs:
-            return _flat(signs[0])
+            return signs[0].flat()
         held = {a: e for a, e in fresh.items() if a not in nuisance}
     return None
 
@@ -113,10 +113,6 @@ async def review_trigger(client: PlantClient, *, horizon_s: float = HORIZON_S) -
         "shift": clock.shift,
         "reason": f"no alarm or trip in {horizon_s / 3600:g} h of plant time: shift review",
     }
-
-
-def _flat(e: Event) -> dict[str, JsonValue]:
-    return {"seq": e.seq, "t": e.t, "time": e.time, "type": e.type, **e.data}
 
 
 async def rebuild_sandbox(

@@ -262,6 +262,10 @@ class Event(View):
             return {**head, "data": {k: v for k, v in raw.items() if k not in head}}
         return raw
 
+    def flat(self) -> dict[str, JsonValue]:
+        """The event as the plant sends it: head fields and data side by side."""
+        return {"seq": self.seq, "t": self.t, "time": self.time, "type": self.type, **self.data}
+
     @property
     def asset_went_down(self) -> bool:
         """A machine tripped, or its mode became `down` (a breakdown)."""
