@@ -35,7 +35,8 @@ from agents._health import (
     settled_running,
     tag_trend,
 )
-from agents._specialist import Act, Declined, Situation, findings_evidence
+from agents._instruments import scan_instruments
+from agents._specialist import FINDINGS_SOURCE, Act, Declined, Situation, findings_evidence, findings_of
 from tools import (
     Asset,
     FailureMode,
@@ -56,6 +57,8 @@ from tools import (
 )
 
 SENSOR_MODE = "sensor_fault"
+REVIEW = "review"
+"""The incident graph's shift-review trigger type (no alarm: the review looks for what is wrong)."""
 _LOOKBACK_S = 4 * 3600.0
 _BUCKET_S = 60.0
 """Corroboration reads history in buckets this long: averaging cuts the noise, and a bucket
@@ -73,6 +76,8 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
     """Diagnose the root-cause asset from triage's findings and raise one work order for it."""
     f = situation.findings
     roots = f.get("root_cause")
+    if situation.trigger.get("type") == REVIEW and not (isinstance(roots, list) and roots):
+        return await _review(client, act, situation)
     if not isinstance(roots, list) or not roots:
         return Decision(
             agent="maintenance",
@@ -96,7 +101,33 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
     if f.get("uncorroborated") is True and not down:
         wear = await _corroborate(client, asset, modes, f.get("alarm_tag"))
         observed.append(_corroboration_evidence(root, wear))
-    if f.get("uncorroborated") is True and not down and wear is not None and wear[0].score <= 0:
+    drifts = f.get("drift_machines")
+    shown_in_parts = [m for m in modes if any(r.quality for r in m.reveals)]
+    if isinstance(drifts, list) and root in drifts and not down and shown_in_parts:
+        # Quality found a drift in the parts made on this machine: the mode that shows in the
+        # parts (a worn tool) explains the lone alarm better than a faulty transmitter does.
+        trends = wear[1] if wear is not None else await _trends(client, asset, f)
+        ranked = _rank(
+            diagnose([m.model_dump(mode="json") for m in shown_in_parts], trends, quality_drift=True)
+        )
+        best = ranked[0]
+        mode = next(m for m in shown_in_parts if m.id == best.failure_mode)
+        hi = health_index(list(trends.values()))
+        observed.append(
+            Evidence(
+                source=f"GET /assets/{root}/failure-modes",
+                summary="; ".join(d.explanation for d in ranked[:3]),
+                data={"ranked": [d.failure_mode for d in ranked], "quality_drift": True},
+            )
+        )
+        rule = "SPC drift in the parts made on the alarmed machine -> the failure mode the parts reveal"
+        rationale = (
+            f"Quality found a drift on {root}'s lot means; {best.explanation}. The parts, not the "
+            f"transmitter, show the fault: {mode.name.lower()} ({mode.wo_type}), planned without a stop; "
+            "the drifting lots are held by quality."
+        )
+        priority, lockout, confidence, stop_now = 2, None, 0.6 + 0.35 * max(0.0, best.score), False
+    elif f.get("uncorroborated") is True and not down and wear is not None and wear[0].score <= 0:
         mode = next(m for m in modes if m.id == SENSOR_MODE)
         rule = "lone uncorroborated alarm, asset healthy otherwise -> instrument fault (ISA-18.2 nuisance)"
         tag = f.get("alarm_tag")
@@ -148,28 +179,10 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         # Wear is planned into a maintenance window, not met with a stop of a running machine.
         stop_now = wear is None
         confidence = 0.6 + 0.35 * max(0.0, best.score)
-    existing = await list_work_orders(client, ListWorkOrdersArgs(asset=root, status="open"))
-    same = [w for w in existing.work_orders if w.failure_mode == mode.id]
     calls: list[ToolCall] = []
-    if same:
-        wo_id = same[0].id
-        summary = f"{wo_id} already open on {root} for {mode.id}: no duplicate."
-    else:
-        args: dict[str, JsonValue] = {
-            "asset": root,
-            "type": mode.wo_type,
-            "priority": priority,
-            "description": f"{mode.name} suspected on {root}. {rationale}"[:2000],
-            "failure_mode": mode.id,
-            "by": "maintenance",
-        }
-        if lockout is not None:
-            args["lockout"] = lockout
-        wo = await act("create_work_order", args)
-        assert isinstance(wo, WorkOrder)
-        wo_id = wo.id
-        calls.append(ToolCall(tool="create_work_order", args=args, risk="write"))
-        summary = f"{wo_id}: {mode.wo_type} P{priority} on {root} for {mode.id} ({mode.skill})."
+    wo_id, summary = await _raise(
+        client, act, calls, asset=root, mode=mode, priority=priority, text=rationale, lockout=lockout
+    )
     if asset.category == "machine" and asset.mode == "auto" and stop_now:
         stop: dict[str, JsonValue] = {
             "asset_id": root,
@@ -198,6 +211,136 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         rationale=rationale,
         tool_calls=tuple(calls),
         confidence=round(min(confidence, 0.95), 3),
+    )
+
+
+async def _raise(
+    client: PlantClient,
+    act: Act,
+    calls: list[ToolCall],
+    *,
+    asset: str,
+    mode: FailureMode,
+    priority: int,
+    text: str,
+    lockout: bool | None = None,
+) -> tuple[str, str]:
+    """One work order for `mode` on `asset` through `act`, or the open one already there (no
+    duplicate). Returns its id and a one-line summary."""
+    existing = await list_work_orders(client, ListWorkOrdersArgs(asset=asset, status="open"))
+    same = [w for w in existing.work_orders if w.failure_mode == mode.id]
+    if same:
+        return same[0].id, f"{same[0].id} already open on {asset} for {mode.id}: no duplicate."
+    args: dict[str, JsonValue] = {
+        "asset": asset,
+        "type": mode.wo_type,
+        "priority": priority,
+        "description": f"{mode.name} suspected on {asset}. {text}"[:2000],
+        "failure_mode": mode.id,
+        "by": "maintenance",
+    }
+    if lockout is not None:
+        args["lockout"] = lockout
+    wo = await act("create_work_order", args)
+    assert isinstance(wo, WorkOrder)
+    calls.append(ToolCall(tool="create_work_order", args=args, risk="write"))
+    return wo.id, f"{wo.id}: {mode.wo_type} P{priority} on {asset} for {mode.id} ({mode.skill})."
+
+
+async def _review(client: PlantClient, act: Act, situation: Situation) -> Decision:
+    """A shift review with no alarm to start from: every machine quality saw drift is diagnosed
+    as if it had alarmed alone (the parts decide the mode). One decision for all of them."""
+    f = situation.findings
+    drifts = f.get("drift_machines")
+    suspects = sorted({str(m) for m in drifts}) if isinstance(drifts, list) else []
+    parts: list[Decision] = []
+    for asset in suspects:
+        one = Situation(
+            run_id=situation.run_id,
+            trigger={"type": "review.suspect", "asset": asset},
+            findings={**f, "root_cause": [asset], "uncorroborated": True, "alarm_tag": None},
+        )
+        parts.append(await maintenance_agent(client, act, one))
+    calls: list[ToolCall] = []
+    extra_obs: list[Evidence] = []
+    extra_wos: list[JsonValue] = []
+    for fault in await scan_instruments(client):
+        if fault.asset in suspects:
+            continue  # its parts drifted: a process fault, diagnosed above
+        modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=fault.asset))).failure_modes
+        mode = next((m for m in modes if m.id == SENSOR_MODE), None)
+        if mode is None:
+            continue
+        text = (
+            f"{fault.explanation} The machine itself is healthy: repair or replace the transmitter; "
+            "no stop, no process change."
+        )
+        wo_id, line = await _raise(
+            client, act, calls, asset=fault.asset, mode=mode, priority=4, text=text, lockout=False
+        )
+        suspects.append(fault.asset)
+        extra_wos.append(wo_id)
+        extra_obs.append(
+            Evidence(
+                source=f"GET /tags/{fault.tag}/history (instrument scan)",
+                summary=f"{line} {fault.explanation}",
+                data={"asset": fault.asset, "tag": fault.tag, "kind": fault.kind, "onset_t": fault.onset_t},
+            )
+        )
+    if extra_obs:
+        parts.append(
+            Decision(
+                agent="maintenance",
+                summary=" ".join(e.summary for e in extra_obs),
+                observed=(
+                    *extra_obs,
+                    findings_evidence(
+                        "instrument faults", failure_mode=SENSOR_MODE, work_orders=extra_wos, wo_type="INSP"
+                    ),
+                ),
+                rule="instrument scan: a transmitter stuck flat while its machine is powered, or spiking alone "
+                "(no other tag of the asset moves), is an instrument fault",
+                rationale="A process fault moves related tags together; a failed transmitter misbehaves alone.",
+                tool_calls=tuple(calls),
+                confidence=0.8,
+            )
+        )
+    if not parts:
+        return Decision(
+            agent="maintenance",
+            summary="Shift review: no asset needs a work order.",
+            observed=(findings_evidence("nothing to repair", work_orders=[]),),
+            rule="shift review: drifting machines (quality) get a work order",
+            rationale="No machine's parts drifted.",
+            confidence=0.7,
+        )
+    found: dict[str, JsonValue] = {}
+    wos: list[JsonValue] = []
+    for d in parts:
+        got = findings_of(d)
+        found.update(got)
+        w = got.get("work_orders")
+        wos.extend(w if isinstance(w, list) else [])
+    observed = [e for d in parts for e in d.observed if e.source != FINDINGS_SOURCE]
+    summary = " ".join(d.summary for d in parts)
+    observed.append(
+        findings_evidence(
+            summary,
+            root_cause=[*suspects],
+            work_orders=wos,
+            failure_mode=found.get("failure_mode"),
+            wo_type=found.get("wo_type"),
+            health_index=found.get("health_index"),
+        )
+    )
+    return Decision(
+        agent="maintenance",
+        summary=f"Shift review: {summary}",
+        observed=tuple(observed),
+        rule="shift review: each drifting machine diagnosed as a lone signal (the parts decide the mode)",
+        rationale=" ".join(d.rationale for d in parts),
+        tool_calls=tuple(c for d in parts for c in d.tool_calls),
+        confidence=min(d.confidence for d in parts),
     )
 
 

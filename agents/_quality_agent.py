@@ -34,12 +34,26 @@ from datetime import datetime
 from pydantic import JsonValue
 
 from agents._decision import Decision, Evidence, ToolCall
+from agents._quality_excursion import ExcursionPolicy, excursion_lots, fed_machines, plant_epoch
 from agents._spc_capability import Capability, process_capability
 from agents._spc_charts import ChartBaseline, PhaseIPolicy, estimate_individuals
 from agents._spc_drift import Drift, DriftPolicy, locate_drifts
 from agents._spc_rules import RuleId
 from agents._specialist import Act, Situation, findings_evidence
-from tools import ListLotsArgs, ListMeasurementsArgs, Lot, Measurement, PlantClient, find_tool, list_lots
+from tools import (
+    ListJobsArgs,
+    ListLotsArgs,
+    ListMeasurementsArgs,
+    Lot,
+    Measurement,
+    NoArgs,
+    PlantClient,
+    find_tool,
+    get_clock,
+    get_topology,
+    list_jobs,
+    list_lots,
+)
 from tools import list_measurements as read_measurements
 
 AGENT = "quality"
@@ -61,6 +75,8 @@ class QualityPolicy:
     """In-control subgroups in a row after the last out-of-control one that show the cause corrected."""
     page: int = 20000
     """Measurements read per call."""
+    excursion: ExcursionPolicy = ExcursionPolicy()
+    """Suspect lots of a utility excursion (root cause a utility): held without waiting for SPC."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -133,9 +149,47 @@ async def quality_agent(
             await act("hold_lot", args)
             calls.append(_call("hold_lot", args))
             held.append(lot_id)
+    excursion = await _excursion(client, situation, policy)
+    if excursion is not None:
+        suspect, why = excursion
+        for lot_id in suspect:
+            lot = lots.get(lot_id)
+            if lot is None or lot.on_hold or lot_id in held:
+                continue
+            args = {"lot_id": lot_id, "reason": why, "by": AGENT}
+            await act("hold_lot", args)
+            calls.append(_call("hold_lot", args))
+            held.append(str(lot_id))
     released, kept = await _propose_releases(act, windows, subgroups, lots, calls)
     capability = _capabilities(windows, subgroups, baselines)
-    return _decide(situation, measurements, windows, held, released, kept, capability, calls, policy)
+    info: dict[str, JsonValue] | None = None
+    if excursion is not None:
+        info = {"lots": [*excursion[0]], "reason": excursion[1]}
+    return _decide(situation, measurements, windows, held, released, kept, capability, calls, policy, info)
+
+
+async def _excursion(
+    client: PlantClient, situation: Situation, policy: QualityPolicy
+) -> tuple[list[str], str] | None:
+    """The lots made on a failed utility's fed machines in its containment window, or None when
+    the root cause is not a utility."""
+    f = situation.findings
+    roots, onset = f.get("root_cause"), f.get("onset_t")
+    if f.get("root_category") != "utility" or not isinstance(roots, list) or not roots:
+        return None
+    if not isinstance(onset, int | float):
+        return None
+    utility = str(roots[0])
+    machines = fed_machines(await get_topology(client, NoArgs()), utility)
+    clock = await get_clock(client, NoArgs())
+    end = min(clock.t, float(onset) + policy.excursion.window_s)
+    jobs = (await list_jobs(client, ListJobsArgs())).jobs
+    lots = excursion_lots(jobs, machines=machines, start_t=float(onset), end_t=end, epoch=plant_epoch(clock))
+    reason = (
+        f"{utility} failed at t={float(onset):.0f} s: machined on {', '.join(machines)} between t={float(onset):.0f} "
+        f"and t={end:.0f} s (containment window {policy.excursion.window_s / 3600:g} h) without its supply."
+    )
+    return lots, reason
 
 
 async def _read_all(client: PlantClient, page: int) -> list[Measurement]:
@@ -375,6 +429,7 @@ def _decide(
     capability: dict[str, JsonValue],
     calls: Sequence[ToolCall],
     policy: QualityPolicy,
+    excursion: dict[str, JsonValue] | None = None,
 ) -> Decision:
     observed = [
         Evidence(
@@ -415,8 +470,12 @@ def _decide(
         "quality_drifts": drifts,
         "drift_machines": list(suspects),
         "capability": capability,
+        "excursion": excursion,
     }
-    if not windows:
+    if excursion is not None:
+        summary = f"Utility excursion: {len(held)} lot(s) held. {excursion['reason']}"
+        confidence = 0.85
+    elif not windows:
         summary = "No quality drift: every machine's lot means are in control."
         confidence = 0.8
     else:

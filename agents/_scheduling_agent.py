@@ -15,12 +15,21 @@ It reads the jobs, the published schedule, the machines and the open work orders
 - the schedule in force is `previous`, so the `REPAIR` objective keeps what it can:
   weighted tardiness first, then disruption, then makespan.
 
+A material shortage (the trigger is a `job.waiting_material` event, or `findings['material_shortage']`
+is set) takes the material path instead: `agents._materials` finds the short material and the
+jobs the stock on hand does not cover; those the next delivery covers get a release time at the
+delivery (plus `SchedulingPolicy.material_margin_s`), so they go behind the other work on their
+machines and no queue is headed by a job that cannot start; those it does not cover, or all of
+them when the delivery is unknown or beyond `SchedulingPolicy.material_horizon_h`, are left out
+of the published schedule (the plant lists them as unscheduled) with the reason stated.
+
 The result is validated independently of the solver before it is published through
 `act("publish_schedule", ...)`; the specialist never writes to the plant itself.
 """
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -29,6 +38,14 @@ from datetime import datetime
 from pydantic import JsonValue
 
 from agents._decision import Claim, ConflictResolution, Decision, Evidence, ToolCall, resolve_conflict
+from agents._materials import (
+    WAITING_EVENT,
+    analyse,
+    find_shortages,
+    material_uses,
+    plan_release,
+    shortage_asked,
+)
 from agents._scheduling import solve
 from agents._scheduling_model import (
     Alternative,
@@ -47,6 +64,7 @@ from tools import (
     Asset,
     Clock,
     ListAssetsArgs,
+    ListEventsArgs,
     ListJobsArgs,
     ListWorkOrdersArgs,
     NoArgs,
@@ -56,7 +74,9 @@ from tools import (
     get_clock,
     get_schedule,
     list_assets,
+    list_events,
     list_jobs,
+    list_materials,
     list_work_orders,
 )
 from tools import Job as PlantJob
@@ -67,6 +87,8 @@ _UNIT_S = 60
 """The problem's time unit: one minute."""
 _END_KEYS = ("repair_end_t", "expected_end_t", "expected_repair_end_t", "until_t", "end_t")
 _CONCERN = {"EM": "safety", "CM": "safety", "INSP": "quality", "PM": "cost"}
+_Plant = tuple[Clock, list[PlantJob], PlantSchedule, list[Asset], list[WorkOrder]]
+"""What the specialist reads: clock, jobs, published schedule, scheduled machines, open work orders."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -77,6 +99,13 @@ class SchedulingPolicy:
     """CP-SAT budget for all criteria together, seconds."""
     default_repair_h: float = 4.0
     """Assumed repair time of a down machine with no repair end known and no open work order."""
+    material_margin_s: float = 900.0
+    """From a delivery to its material being at the machine (goods receipt, staging), seconds:
+    a job waiting for the delivery is planned no earlier than the delivery plus this."""
+    material_horizon_h: float = 24.0
+    """The plan covers one day: a delivery further away than this is not planned on, and the jobs
+    waiting for it are left out of the schedule (listed with the reason) until it arrives, so no
+    job without its material heads a machine's queue."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -94,8 +123,21 @@ async def scheduling_agent(
     client: PlantClient, act: Act, situation: Situation, *, policy: SchedulingPolicy | None = None
 ) -> Decision:
     """Repair the schedule around down machines (and maintenance windows that win their
-    conflict), minimising tardiness then disruption; publish it through `act`."""
+    conflict), or around a short material, minimising tardiness then disruption; publish it
+    through `act`."""
     policy = policy or SchedulingPolicy()
+    plant = await _read_plant(client)
+    material = shortage_asked(situation.trigger, situation.findings)
+    if material is not None:
+        return await material_repair(client, act, situation, plant, material, policy)
+    built = build_problem(*plant, situation.findings, policy)
+    done = await _solve_and_publish(act, built, policy, _reason(built))
+    if isinstance(done, Decision):
+        return done
+    return _decide(built, *done)
+
+
+async def _read_plant(client: PlantClient) -> _Plant:
     clock = await get_clock(client, NoArgs())
     jobs = (await list_jobs(client, ListJobsArgs())).jobs
     current = await get_schedule(client, NoArgs())
@@ -105,19 +147,33 @@ async def scheduling_agent(
         if a.id in current.machines
     ]
     orders = (await list_work_orders(client, ListWorkOrdersArgs(status="open"))).work_orders
-    built = build_problem(clock, jobs, current, machines, orders, situation.findings, policy)
-    result = solve(built.problem, objective=Objective.REPAIR, time_limit_s=policy.time_limit_s)
+    return clock, jobs, current, machines, orders
+
+
+async def _solve_and_publish(
+    act: Act,
+    built: Built,
+    policy: SchedulingPolicy,
+    reason: str,
+    findings: Mapping[str, JsonValue] | None = None,
+) -> tuple[SolveResult, ToolCall, JsonValue] | Decision:
+    """Solve, validate and publish; a `Decision` (not republished) when no valid schedule came out."""
+    # In a worker thread: a solve takes seconds, and the event loop must keep serving the run's
+    # other I/O meanwhile (a checkpoint being written to Redis times out on a blocked loop).
+    result = await asyncio.to_thread(
+        solve, built.problem, objective=Objective.REPAIR, time_limit_s=policy.time_limit_s
+    )
     if result.schedule is None:
-        return _failed(built, result, "CP-SAT found no schedule: " + " ".join(result.rationale))
+        return _failed(built, result, "CP-SAT found no schedule: " + " ".join(result.rationale), findings)
     problems = validate(built.problem, result.schedule)
     if problems:
-        return _failed(
-            built, result, "the schedule failed validation: " + "; ".join(v.message for v in problems[:5])
-        )
-    args = publish_args(built, result.schedule, reason=_reason(built))
-    await act("publish_schedule", args)
+        why = "the schedule failed validation: " + "; ".join(v.message for v in problems[:5])
+        return _failed(built, result, why, findings)
+    args = publish_args(built, result.schedule, reason=reason)
+    published = await act("publish_schedule", args)
+    version = getattr(published, "version", None)
     call = ToolCall(tool="publish_schedule", args=args, risk=find_tool("publish_schedule").risk)
-    return _decide(built, result, call)
+    return result, call, version if isinstance(version, int) else None
 
 
 def _epoch(clock: Clock) -> float:
@@ -141,8 +197,14 @@ def build_problem(
     orders: Sequence[WorkOrder],
     findings: Mapping[str, object],
     policy: SchedulingPolicy,
+    *,
+    not_before: Mapping[str, float] | None = None,
 ) -> Built:
-    """The rescheduling problem of the plant as it is now (see the module docstring)."""
+    """The rescheduling problem of the plant as it is now (see the module docstring).
+
+    not_before: per job id, the earliest start of its first remaining operation, plant seconds
+    (e.g. the delivery of its material); it tightens the job's release.
+    """
     epoch = _epoch(clock)
     now = _minutes(clock.t)
     by_type: dict[str, list[str]] = {}
@@ -170,7 +232,7 @@ def build_problem(
                 continue
             alts = tuple(Alternative(machine=m, duration=duration) for m in sorted(by_type.get(op.type, [])))
             ops.append(Operation(alternatives=alts))
-        release = _minutes(_t(job.release_time, epoch))
+        release = _minutes(max(_t(job.release_time, epoch), (not_before or {}).get(job.id, 0.0)))
         problem_jobs.append(
             Job(id=job.id, operations=tuple(ops), release=release, due=int(job.due_t // _UNIT_S))
         )
@@ -367,7 +429,7 @@ def _changes(built: Built, result: SolveResult) -> list[JsonValue]:
     ]
 
 
-def _findings(built: Built, result: SolveResult) -> dict[str, JsonValue]:
+def _findings(built: Built, result: SolveResult, version: JsonValue = None) -> dict[str, JsonValue]:
     changes = _changes(built, result)
     late: list[JsonValue] = [
         {"job": lj.job, "tardiness_s": lj.tardiness * _UNIT_S, "reason": lj.reason} for lj in result.late_jobs
@@ -386,12 +448,13 @@ def _findings(built: Built, result: SolveResult) -> dict[str, JsonValue]:
             "weighted_tardiness_min": result.weighted_tardiness,
             "disruption": result.disruption,
             "status": result.status.value,
-        }
+        },
+        "schedule_version": version,
     }
 
 
-def _decide(built: Built, result: SolveResult, call: ToolCall) -> Decision:
-    findings = _findings(built, result)
+def _decide(built: Built, result: SolveResult, call: ToolCall, version: JsonValue) -> Decision:
+    findings = _findings(built, result, version)
     sc = findings["schedule_changes"]
     assert isinstance(sc, dict)
     moved, late = sc["moved_jobs"], sc["late_jobs"]
@@ -421,9 +484,12 @@ def _decide(built: Built, result: SolveResult, call: ToolCall) -> Decision:
     )
 
 
-def _failed(built: Built, result: SolveResult, why: str) -> Decision:
+def _failed(
+    built: Built, result: SolveResult, why: str, findings: Mapping[str, JsonValue] | None = None
+) -> Decision:
     empty: dict[str, JsonValue] = {
-        "schedule_changes": {"moved_jobs": [], "changes": [], "late_jobs": [], "status": result.status.value}
+        **(findings or {}),
+        "schedule_changes": {"moved_jobs": [], "changes": [], "late_jobs": [], "status": result.status.value},
     }
     return Decision(
         agent=AGENT,
@@ -433,4 +499,105 @@ def _failed(built: Built, result: SolveResult, why: str) -> Decision:
         rationale=why,
         confidence=0.3,
         conflicts=built.conflicts,
+    )
+
+
+# -- the material path ------------------------------------------------------------------------------
+async def _waiting_events(client: PlantClient) -> list[dict[str, JsonValue]]:
+    out: list[dict[str, JsonValue]] = []
+    since, limit = 0, 1000
+    while True:
+        page = await list_events(client, ListEventsArgs(since=since, limit=limit, type=WAITING_EVENT))
+        out.extend(e.flat() for e in page.events)
+        if len(page.events) < limit:
+            return out
+        since = page.next_cursor
+
+
+async def material_repair(
+    client: PlantClient,
+    act: Act,
+    situation: Situation,
+    plant: _Plant,
+    material: str,
+    policy: SchedulingPolicy,
+) -> Decision:
+    """The material path (see the module docstring): `material` is the short one, or '' to find it."""
+    clock, jobs, current, machines, orders = plant
+    materials = (await list_materials(client, NoArgs())).materials
+    events = await _waiting_events(client)
+    if situation.trigger.get("type") == WAITING_EVENT:
+        events.append(dict(situation.trigger))
+    uses = material_uses(events, jobs)
+    looked = Evidence(
+        source="GET /materials, GET /events?type=job.waiting_material",
+        summary=f"{len(materials)} material(s); {len(events)} waiting-for-material event(s) tie "
+        f"{len(uses)} product(s) to their material.",
+        data={
+            "materials": [m.model_dump(mode="json") for m in materials],
+            "uses": {p: {"material": u.material, "per_part": u.per_part} for p, u in sorted(uses.items())},
+        },
+    )
+    if material:
+        found = [analyse(m, jobs, current, uses, clock) for m in materials if m.id == material]
+    else:
+        found = find_shortages(materials, jobs, current, uses, clock)
+    if not found:
+        why = f"{material} is not a material of the plant; see GET /materials." if material else ""
+        return _no_change(why or "No material is short.", looked, {})
+    shortage = found[0]
+    findings = shortage.findings()
+    if not any(u.material == shortage.material for u in uses.values()):
+        why = f"no job.waiting_material event names {shortage.material}, so which jobs need it is not known."
+        return _no_change(why, looked, findings)
+    if not shortage.lacking:
+        return _no_change(" ".join(shortage.explanation), looked, findings)
+    plan = plan_release(
+        shortage,
+        now_t=clock.t,
+        margin_s=policy.material_margin_s,
+        horizon_s=policy.material_horizon_h * 3600,
+    )
+    findings = shortage.findings(plan)
+    kept = [j for j in jobs if j.id not in plan.left_out]
+    held = dict.fromkeys(plan.held, plan.release_t or 0.0)
+    built = build_problem(clock, kept, current, machines, orders, situation.findings, policy, not_before=held)
+    done = await _solve_and_publish(act, built, policy, plan.note(shortage), findings)
+    if isinstance(done, Decision):
+        return done
+    result, call, version = done
+    findings |= _findings(built, result, version)
+    return Decision(
+        agent=AGENT,
+        summary=f"Re-planned around the {shortage.material} shortage: {plan.headline(shortage)}; "
+        f"schedule v{version} published ({len(result.changes)} operation(s) moved, "
+        f"{len(result.late_jobs)} job(s) late).",
+        observed=(
+            Evidence(
+                source="GET /jobs, GET /schedule, GET /assets, GET /work-orders",
+                summary=f"{len(built.problem.jobs)} unfinished job(s) planned, {len(plan.left_out)} left out.",
+            ),
+            looked,
+            *built.evidence,
+            findings_evidence("Material shortage, jobs held for the delivery, schedule changes.", **findings),
+        ),
+        rule=_MATERIAL_RULE + "; CP-SAT repair: weighted tardiness, then disruption, then makespan",
+        rationale=" ".join((*shortage.explanation, *plan.lines(shortage), *result.rationale)),
+        tool_calls=(call,),
+        confidence=0.85 if result.status.value == "OPTIMAL" else 0.75,
+        conflicts=built.conflicts,
+    )
+
+
+_MATERIAL_RULE = "stock allocated in planned order; jobs it does not cover start after the delivery"
+
+
+def _no_change(why: str, looked: Evidence, findings: dict[str, JsonValue]) -> Decision:
+    return Decision(
+        agent=AGENT,
+        summary=f"Schedule not republished: {why[:300]}",
+        observed=(looked, findings_evidence("No schedule change.", **findings)),
+        rule=_MATERIAL_RULE,
+        rationale=why,
+        confidence=0.5,
     )

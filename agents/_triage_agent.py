@@ -21,18 +21,21 @@ from pydantic import JsonValue
 from agents._alarm_analytics import AlarmAnalysis, Incident, analyze_alarms
 from agents._alarm_records import alarm_log_from_events, topology_from_json
 from agents._decision import Decision, Evidence, ToolCall
+from agents._quality_excursion import fed_machines
 from agents._specialist import Act, Situation, findings_evidence
 from tools import (
     AlarmList,
     Event,
     ListAlarmsArgs,
     ListEventsArgs,
+    ListJobsArgs,
     NoArgs,
     PlantClient,
     get_clock,
     get_topology,
     list_alarms,
     list_events,
+    list_jobs,
 )
 
 _PAGE = 10000
@@ -49,6 +52,55 @@ async def _events(client: PlantClient, prefix: str) -> list[Event]:
         cursor = page.next_cursor
 
 
+FOLLOW_UP = "follow_up"
+"""The incident graph's follow-up trigger type: the plant has moved on since the first pass."""
+
+
+async def _follow_up(client: PlantClient, act: Act, situation: Situation) -> Decision:
+    """A failed utility keeps its fed machines alarming after the first pass (they heat, trip,
+    and raise HIHI): those alarms are consequences of the known root cause and are acknowledged
+    with that reason, so the operator's list shows what still needs a person."""
+    f = situation.findings
+    roots = f.get("root_cause")
+    root = str(roots[0]) if isinstance(roots, list) and roots else None
+    if root is None or f.get("root_category") != "utility":
+        return Decision(
+            agent="alarm_triage",
+            summary="Follow-up: no utility excursion, nothing to acknowledge.",
+            rule="follow-up: consequences of a known utility failure are acknowledged",
+            rationale="The root cause is not a utility.",
+            confidence=0.8,
+        )
+    fed = fed_machines(await get_topology(client, NoArgs()), root)
+    alarms = (await list_alarms(client, ListAlarmsArgs(state="any"))).alarms
+    calls: list[ToolCall] = []
+    for a in sorted(alarms, key=lambda a: a.id):
+        if a.asset not in fed or a.state not in ("UNACK", "RTNUN"):
+            continue
+        args: dict[str, JsonValue] = {
+            "alarm_id": a.id,
+            "comment": f"consequence of {root} failure (root cause of incident {f.get('incident')}); "
+            f"{a.asset} is fed by {root}",
+            "by": "alarm_triage",
+        }
+        await act("acknowledge_alarm", args)
+        calls.append(ToolCall(tool="acknowledge_alarm", args=args, risk="write"))
+    summary = f"Follow-up: {len(calls)} consequential alarm(s) on machines fed by {root} acknowledged."
+    return Decision(
+        agent="alarm_triage",
+        summary=summary,
+        observed=(
+            Evidence(source="GET /topology", summary=f"{root} feeds {', '.join(fed) or 'no machine'}"),
+            Evidence(source="GET /alarms", summary=f"{len(alarms)} alarm records read"),
+            findings_evidence(summary, affected_assets=list(fed)),
+        ),
+        rule="follow-up: alarms on machines a failed utility feeds are its consequences (ISA-18.2)",
+        rationale=f"{root} is still the root cause; its fed machines alarm because of it.",
+        tool_calls=tuple(calls),
+        confidence=0.85,
+    )
+
+
 def _pick_incident(analysis: AlarmAnalysis, trigger: dict[str, JsonValue]) -> Incident | None:
     alarm, asset = trigger.get("alarm"), trigger.get("asset")
     if isinstance(alarm, str) and (inc := analysis.incident_of(alarm)) is not None:
@@ -62,6 +114,8 @@ def _pick_incident(analysis: AlarmAnalysis, trigger: dict[str, JsonValue]) -> In
 
 async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> Decision:
     """Find the root cause of the incident around the trigger and acknowledge its consequences."""
+    if situation.trigger.get("type") == FOLLOW_UP:
+        return await _follow_up(client, act, situation)
     clock = await get_clock(client, NoArgs())
     alarm_events = await _events(client, "alarm.")
     asset_events = await _events(client, "asset.")
@@ -137,6 +191,13 @@ async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> D
         await act("acknowledge_alarm", args)
         calls.append(ToolCall(tool="acknowledge_alarm", args=args, risk="write"))
     alarm_tag = next((a.tag for a in alarms.alarms if a.id == first_alarm), None) if first_alarm else None
+    cut_off: list[JsonValue] = []
+    if root in down and root in machines:
+        # The job a breakdown stopped mid-operation: its lot waits, half-machined, for the repair.
+        jobs = (await list_jobs(client, ListJobsArgs(machine=root))).jobs
+        cut_off = [
+            *sorted({j.lot for j in jobs for op in j.ops if op.machine == root and op.status == "paused"})
+        ]
     findings = findings_evidence(
         f"root cause {root}" + (" (uncorroborated: suspect the instrument)" if uncorroborated else ""),
         root_cause=[root],
@@ -150,6 +211,7 @@ async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> D
         incident=incident.id if incident else None,
         down=list(down),
         priority=priority,
+        affected_lots=cut_off,
     )
     return Decision(
         agent="alarm_triage",

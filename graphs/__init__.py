@@ -8,10 +8,21 @@
 - `_incident_run`: start, resume after approval, continue after a crash, read an outcome
 """
 
-from graphs._incident import SPECIALISTS, build_incident_graph, initial_state, load_specialists, outcome_of
+from graphs._incident import (
+    FOLLOW_UP_TRIGGER,
+    MATERIAL_TRIGGER,
+    REVIEW_TRIGGER,
+    SPECIALISTS,
+    build_incident_graph,
+    initial_state,
+    load_specialists,
+    outcome_of,
+)
 from graphs._incident_run import (
     RunNotFoundError,
     continue_incident,
+    follow_up_incident,
+    follow_up_needed,
     read_outcome,
     read_state,
     resume_incident,
@@ -34,6 +45,9 @@ from graphs._state import (
 
 __all__ = [
     "FINDINGS_SOURCE",
+    "FOLLOW_UP_TRIGGER",
+    "MATERIAL_TRIGGER",
+    "REVIEW_TRIGGER",
     "SPECIALISTS",
     "SUPERVISOR_ROLE",
     "Act",
@@ -49,6 +63,8 @@ __all__ = [
     "continue_incident",
     "findings_evidence",
     "findings_of",
+    "follow_up_incident",
+    "follow_up_needed",
     "initial_state",
     "load_specialists",
     "outcome_of",

@@ -73,10 +73,46 @@ def load_specialists() -> dict[str, Specialist]:
     return found
 
 
+MATERIAL_TRIGGER = "job.waiting_material"
+"""Trigger type of a material shortage: a job's first operation cannot start for lack of stock.
+Only scheduling is needed: the jobs wait for the delivery, the rest of the queue goes first."""
+
+FOLLOW_UP_TRIGGER = "follow_up"
+"""Trigger type of a follow-up pass on a run: the plant has moved on while a drift persisted or a
+utility excursion's containment window ran; quality holds the suspect lots made since."""
+
+
+def _kind(trigger: Mapping[str, JsonValue]) -> str:
+    return str(trigger.get("type", ""))
+
+
+def _order(findings: Mapping[str, JsonValue], trigger: Mapping[str, JsonValue]) -> tuple[Node, ...]:
+    """The order specialists are considered in. A shift review, or a lone alarm nothing else
+    corroborates, asks quality before maintenance: a drift in the parts is what tells a worn tool
+    from a drifting transmitter, so the work order is chosen knowing it."""
+    kind = _kind(trigger)
+    if kind == MATERIAL_TRIGGER:
+        return ("scheduling",)
+    if kind == FOLLOW_UP_TRIGGER:
+        return ("alarm_triage", "quality")
+    if kind == REVIEW_TRIGGER or findings.get("uncorroborated") is True:
+        return ("alarm_triage", "quality", "maintenance", "scheduling")
+    return SPECIALISTS
+
+
 def _needs(node: Node, findings: Mapping[str, JsonValue], trigger: Mapping[str, JsonValue]) -> bool:
     roots = findings.get("root_cause")
-    if node == "quality" and trigger.get("type") == REVIEW_TRIGGER:
-        return True  # a review is a look at the measurements, whatever triage found
+    kind = _kind(trigger)
+    if kind == MATERIAL_TRIGGER:
+        return node == "scheduling"
+    if kind == FOLLOW_UP_TRIGGER:
+        drifts = findings.get("drift_machines")
+        utility = findings.get("root_category") == "utility"
+        if node == "alarm_triage":
+            return utility  # the fed machines kept alarming: consequences to acknowledge
+        return node == "quality" and ((isinstance(drifts, list) and bool(drifts)) or utility)
+    if kind == REVIEW_TRIGGER and node in ("quality", "maintenance"):
+        return True  # a review looks at the measurements and at every asset's health
     if node == "maintenance":
         return isinstance(roots, list) and bool(roots)
     if node == "quality" and findings.get("uncorroborated") is True and roots:
@@ -94,6 +130,13 @@ def _needs(node: Node, findings: Mapping[str, JsonValue], trigger: Mapping[str, 
     return False
 
 
+def this_pass(visited: list[str]) -> tuple[int, list[str]]:
+    """The pass number of a run (1 for the first; a follow-up adds one) and the nodes it visited."""
+    passes = visited.count("event")
+    last = len(visited) - 1 - visited[::-1].index("event") if passes else 0
+    return max(passes, 1), visited[last:]
+
+
 def build_incident_graph(
     client: PlantClient,
     *,
@@ -104,12 +147,12 @@ def build_incident_graph(
     agents = dict(load_specialists() if specialists is None else specialists)
 
     def route(
-        after: Node, findings: Mapping[str, JsonValue], trigger: Mapping[str, JsonValue]
+        visited: list[str], findings: Mapping[str, JsonValue], trigger: Mapping[str, JsonValue]
     ) -> tuple[Node, list[dict[str, JsonValue]]]:
         skipped: list[dict[str, JsonValue]] = []
-        order = SPECIALISTS[SPECIALISTS.index(after) + 1 :] if after in SPECIALISTS else SPECIALISTS
-        for n in order:
-            if not _needs(n, findings, trigger):
+        done = set(this_pass(visited)[1])
+        for n in _order(findings, trigger):
+            if n in done or not _needs(n, findings, trigger):
                 continue
             if n in agents:
                 return n, skipped
@@ -118,6 +161,10 @@ def build_incident_graph(
 
     async def event(state: IncidentState) -> Command[Node]:
         trigger = state["trigger"]
+        visited = [*state.get("visited", []), "event"]
+        if _kind(trigger) in (MATERIAL_TRIGGER, FOLLOW_UP_TRIGGER):
+            goto, skipped = route(visited, state.get("findings", {}), trigger)
+            return Command(goto=goto, update={"visited": ["event"], "skipped": skipped})
         if trigger.get("type") != REVIEW_TRIGGER:
             first: Node = "alarm_triage" if "alarm_triage" in agents else "summary"
             return Command(goto=first, update={"visited": ["event"]})
@@ -134,7 +181,7 @@ def build_incident_graph(
         update["findings"] = {"review_standing_alarms": standing}
         if standing and "alarm_triage" in agents:
             return Command(goto="alarm_triage", update=update)
-        goto, skipped = route("alarm_triage", {}, trigger)
+        goto, skipped = route([*visited, "alarm_triage"], {}, trigger)
         return Command(goto=goto, update=update | {"skipped": skipped})
 
     def specialist_node(name: Node) -> Any:
@@ -142,7 +189,16 @@ def build_incident_graph(
             run_id = state["run_id"]
             situation = Situation(run_id=run_id, trigger=state["trigger"], findings=state.get("findings", {}))
             records: list[ActionRecord] = []
-            act = _gate(client, run_id, name, records)
+            pass_no, _ = this_pass(state.get("visited", []))
+            at = state["trigger"].get("t")
+            act = _gate(
+                client,
+                run_id,
+                name,
+                records,
+                pass_no=pass_no,
+                at_t=float(at) if isinstance(at, int | float) else None,
+            )
             update: dict[str, Any] = {"visited": [name]}
             try:
                 decision = await agents[name](client, act, situation)
@@ -153,7 +209,7 @@ def build_incident_graph(
                 update["failure"] = {"agent": name, "kind": e.kind, "message": e.message}
                 return Command(goto="summary", update=update)
             findings = {**state.get("findings", {}), **findings_of(decision)}
-            goto, skipped = route(name, findings, state["trigger"])
+            goto, skipped = route([*state.get("visited", []), name], findings, state["trigger"])
             update |= {
                 "decisions": [decision.model_dump(mode="json")],
                 "findings": findings_of(decision),
@@ -180,9 +236,21 @@ def build_incident_graph(
     return g.compile(checkpointer=checkpointer)
 
 
-def _gate(client: PlantClient, run_id: str, agent: str, records: list[ActionRecord]) -> Any:
-    """The `Act` of one specialist run: reads run, writes run keyed, critical ones wait for approval."""
+def _gate(
+    client: PlantClient,
+    run_id: str,
+    agent: str,
+    records: list[ActionRecord],
+    *,
+    pass_no: int = 1,
+    at_t: float | None = None,
+) -> Any:
+    """The `Act` of one specialist run: reads run, writes run keyed, critical ones wait for approval.
+
+    Keys are `run_id:agent:n` in the first pass and `run_id:pK:agent:n` in follow-up pass K, so
+    a resumed node re-sends the same keys and a later pass never reuses one."""
     calls = 0
+    scope = run_id if pass_no == 1 else f"{run_id}:p{pass_no}"
 
     async def act(tool_name: str, args: Mapping[str, object]) -> object:
         nonlocal calls
@@ -190,9 +258,17 @@ def _gate(client: PlantClient, run_id: str, agent: str, records: list[ActionReco
         spec = find_tool(tool_name)
         if spec.risk == "read":
             return await spec.invoke(client, args)
-        key = f"{run_id}:{agent}:{calls}"
+        key = f"{scope}:{agent}:{calls}"
         plain = _JSON_ARGS.validate_python(dict(args))
-        base = {"agent": agent, "n": calls, "tool": tool_name, "risk": spec.risk, "args": plain}
+        base = {
+            "agent": agent,
+            "n": calls,
+            "tool": tool_name,
+            "risk": spec.risk,
+            "args": plain,
+            "pass_no": pass_no,
+            "at_t": at_t,
+        }
         refusals: list[dict[str, JsonValue]] = []
         approved_by: str | None = None
         if spec.risk == "critical":
@@ -269,6 +345,7 @@ def initial_state(
     return {
         "run_id": run_id,
         "trigger": dict(trigger),
+        "passes": [dict(trigger)],
         "origin": dict(origin),
         "findings": {},
         "decisions": [],
@@ -295,7 +372,8 @@ def outcome_of(state: IncidentState) -> dict[str, JsonValue]:
     wos = f.get("work_orders")
     work_orders = wos if isinstance(wos, list) else results("create_work_order", "id")
     held = results("hold_lot", "id")
-    trigger = state.get("trigger", {})
+    passes = state.get("passes") or [state.get("trigger", {})]
+    trigger = passes[0]
     status = "failed" if state.get("failure") else "completed"
     review: dict[str, JsonValue] | None = None
     roots = f.get("root_cause", [])
@@ -326,9 +404,22 @@ def outcome_of(state: IncidentState) -> dict[str, JsonValue]:
         "failure_mode": f.get("failure_mode"),
         "work_orders": work_orders,
         "held_lots": held,
+        "affected_lots": _affected_lots(f, held),
         "schedule_changes": results("publish_schedule", "version"),
         "acknowledged_alarms": results("acknowledge_alarm", "id"),
         "visited": list(state.get("visited", [])),
         "skipped": list(state.get("skipped", [])),
         "failure": state.get("failure"),
+        "follow_ups": [
+            {"t": p.get("t"), "time": p.get("time"), "reason": p.get("reason")} for p in passes[1:]
+        ],
     }
+
+
+def _affected_lots(findings: Mapping[str, JsonValue], held: list[JsonValue]) -> list[JsonValue]:
+    """Lots the fault touched: those held (suspect parts) and those it stopped (a job cut off by a
+    breakdown, jobs waiting for a short material), in id order."""
+    named = findings.get("affected_lots")
+    lots = {str(x) for x in held} | ({str(x) for x in named} if isinstance(named, list) else set())
+    out: list[JsonValue] = [*sorted(lots)]
+    return out

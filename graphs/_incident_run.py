@@ -17,7 +17,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from pydantic import JsonValue
 
-from graphs._incident import build_incident_graph, initial_state, outcome_of
+from graphs._incident import FOLLOW_UP_TRIGGER, _needs, build_incident_graph, initial_state, outcome_of
 from graphs._state import Approval, IncidentState, Specialist
 from tools import PlantClient
 
@@ -42,6 +42,36 @@ async def run_incident(
     """Start a run and take it as far as it goes without a person (completion or an approval)."""
     graph = build_incident_graph(client, checkpointer=checkpointer, specialists=specialists)
     await graph.ainvoke(initial_state(run_id, trigger, origin), _config(run_id))
+    return await read_outcome(client, checkpointer, run_id, specialists=specialists)
+
+
+def follow_up_needed(state: IncidentState) -> bool:
+    """Whether a finished run has something to follow up once the plant has moved on: a drift
+    quality must keep holding lots for, or a utility excursion whose suspect lots are still being
+    made. Not while an approval is pending or after a failure."""
+    if state.get("failure"):
+        return False
+    probe = {"type": FOLLOW_UP_TRIGGER}
+    return _needs("quality", state.get("findings", {}), probe)
+
+
+async def follow_up_incident(
+    client: PlantClient,
+    checkpointer: BaseCheckpointSaver[Any],
+    run_id: str,
+    trigger: Mapping[str, JsonValue],
+    *,
+    specialists: Mapping[str, Specialist] | None = None,
+) -> dict[str, JsonValue]:
+    """Run a follow-up pass on a finished run (same thread, same findings, new trigger)."""
+    graph = build_incident_graph(client, checkpointer=checkpointer, specialists=specialists)
+    snap = await _require(graph, run_id)
+    if snap.next:
+        raise RunNotFoundError(
+            f"Run {run_id!r} is not finished (next: {', '.join(snap.next)}); follow up later."
+        )
+    fu = {**dict(trigger), "type": FOLLOW_UP_TRIGGER}
+    await graph.ainvoke({"trigger": fu, "passes": [fu]}, _config(run_id))
     return await read_outcome(client, checkpointer, run_id, specialists=specialists)
 
 

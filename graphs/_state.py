@@ -70,6 +70,10 @@ class ActionRecord(_Frozen):
     approved_by: str | None = None
     refusals: tuple[dict[str, JsonValue], ...] = ()
     """Approvals refused because the approver lacked the supervisor role."""
+    pass_no: int = 1
+    """The run's pass that ran it: 1, or a later follow-up pass."""
+    at_t: float | None = None
+    """Plant clock when its pass started: a rebuilt sandbox is advanced to it before the replay."""
 
 
 class PlantOrigin(_Frozen):
@@ -100,6 +104,9 @@ class IncidentState(TypedDict, total=False):
     origin: Annotated[dict[str, JsonValue], last_value]
     """A `PlantOrigin`, dumped."""
     trigger: Annotated[dict[str, JsonValue], last_value]
+    """The trigger of the current pass."""
+    passes: Annotated[list[dict[str, JsonValue]], operator.add]
+    """Every pass's trigger, in order: the first started the run, later ones are follow-ups."""
     findings: Annotated[dict[str, JsonValue], merge_dicts]
     decisions: Annotated[list[dict[str, JsonValue]], operator.add]
     """`Decision`s, dumped, in the order the specialists ran."""

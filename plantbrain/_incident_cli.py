@@ -23,10 +23,21 @@ from typing import Annotated, Any
 
 import httpx
 import typer
+from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field, JsonValue
 
-from graphs import Approval, PlantOrigin, RunNotFoundError, read_state, resume_incident, run_incident
-from graphs._incident import REVIEW_TRIGGER
+from graphs import (
+    MATERIAL_TRIGGER,
+    REVIEW_TRIGGER,
+    Approval,
+    PlantOrigin,
+    RunNotFoundError,
+    follow_up_incident,
+    follow_up_needed,
+    read_state,
+    resume_incident,
+    run_incident,
+)
 from tools import Clock, Event, EventPage, PlantClient, PlantClientConfig, ToolError, find_tool
 
 STEP_S = 600.0
@@ -82,7 +93,7 @@ async def watch_for_fault(
         cursor, t = nxt, t + step_s
         fresh: dict[str, Event] = {}
         for e in page.events:
-            if e.asset_went_down:
+            if e.asset_went_down or e.type == MATERIAL_TRIGGER:
                 return e.flat()
             if e.type in ("alarm.raised", "alarm.cleared"):
                 standing[str(e.data.get("alarm"))] = e.type == "alarm.raised"
@@ -115,18 +126,75 @@ async def review_trigger(client: PlantClient, *, horizon_s: float = HORIZON_S) -
     }
 
 
+async def advance_to(client: PlantClient, t: float) -> None:
+    """Advance the sandbox clock in `STEP_S` steps until it reaches `t` (never backwards)."""
+    while (now := (await client.get("/clock", Clock)).t) + 1e-6 < t:
+        await client.post("/clock/advance", _Advance(seconds=min(STEP_S, t - now)), _Advanced)
+
+
+async def follow_up_trigger(client: PlantClient) -> dict[str, JsonValue]:
+    """The trigger of a follow-up pass at the plant's clock."""
+    clock = await client.get("/clock", Clock)
+    return {
+        "type": "follow_up",
+        "t": clock.t,
+        "time": clock.time,
+        "shift": clock.shift,
+        "reason": "follow-up at the end of the day: the lots made since are judged",
+    }
+
+
 async def rebuild_sandbox(
     origin: PlantOrigin, actions: list[Mapping[str, JsonValue]], client: PlantClient
 ) -> None:
     """Bring a fresh sandbox (same seed and scenario) to the run's clock and replay its writes."""
-    while (await client.get("/clock", Clock)).t + 1e-6 < origin.clock_t:
-        await client.post("/clock/advance", _Advance(seconds=STEP_S), _Advanced)
+    await advance_to(client, origin.clock_t)
     for a in actions:
         if a.get("status") != "executed":
             continue
+        at = a.get("at_t")
+        if isinstance(at, int | float):
+            await advance_to(client, float(at))  # a follow-up pass acted later than the run began
         args = a.get("args")
         assert isinstance(args, dict)
         await find_tool(str(a["tool"])).invoke(client, args, idempotency_key=str(a["idempotency_key"]))
+
+
+async def drive_incident(
+    client: PlantClient,
+    saver: BaseCheckpointSaver[Any],
+    *,
+    run_id: str,
+    seed: int,
+    scenario: str | None,
+    plant_url: str | None = None,
+) -> dict[str, JsonValue]:
+    """Watch the sandbox for the fault (or review the day), run the graph, and follow up.
+
+    On the in-process sandbox the run then stays with the plant to the end of the scenario's
+    day when something needs following (a drift that persists, a utility excursion's window),
+    and a follow-up pass holds the lots made since. A served plant (`plant_url`) is not advanced:
+    the run starts from what stands there now."""
+    trigger = await watch_for_fault(client) if plant_url is None else None
+    if trigger is None and plant_url is None:
+        # Nothing alarmed or tripped: a fault that shows only in the measurements (a drift)
+        # or in an instrument or a machine's health is still there to find: a review.
+        trigger = await review_trigger(client)
+    clock = (await client.get("/clock", Clock)).t
+    origin = PlantOrigin(base_url=plant_url, seed=seed, scenario=scenario, clock_t=clock)
+    trig: dict[str, JsonValue] = trigger or {"type": "operator.request", "t": clock}
+    out = await run_incident(
+        client, saver, run_id=run_id, trigger=trig, origin=origin.model_dump(mode="json")
+    )
+    if (
+        plant_url is None
+        and out.get("status") == "completed"
+        and clock < HORIZON_S
+        and follow_up_needed(await read_state(client, saver, run_id))
+    ):
+        await advance_to(client, HORIZON_S)
+        out = await follow_up_incident(client, saver, run_id, await follow_up_trigger(client))
+    return out
 
 
 async def incident_run(
@@ -136,17 +204,9 @@ async def incident_run(
 
     run_id = f"inc-{scenario}-{seed}-{uuid.uuid4().hex[:8]}"
     async with _client(plant_url, seed, scenario) as client:
-        trigger = await watch_for_fault(client) if plant_url is None else None
-        if trigger is None and plant_url is None:
-            # Nothing alarmed or tripped: a fault that shows only in the measurements (a drift)
-            # or the schedule is still there to find, so the shift ends with a review.
-            trigger = await review_trigger(client)
-        clock = (await client.get("/clock", Clock)).t
-        origin = PlantOrigin(base_url=plant_url, seed=seed, scenario=scenario, clock_t=clock)
-        trig: dict[str, JsonValue] = trigger or {"type": "operator.request", "t": clock}
         with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
-            return await run_incident(
-                client, saver, run_id=run_id, trigger=trig, origin=origin.model_dump(mode="json")
+            return await drive_incident(
+                client, saver, run_id=run_id, seed=seed, scenario=scenario, plant_url=plant_url
             )
 
 

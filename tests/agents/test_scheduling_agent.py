@@ -115,6 +115,8 @@ def test_published_schedule_passes_the_validator_and_down_state_is_read_from_the
     assert down["machine"] == o.root
     assert o.decision.tool_calls[0].tool == "publish_schedule"
     assert o.decision.tool_calls[0].risk == "write"
+    found = findings_of(o.decision)
+    assert found["schedule_version"] == o.after["version"] and "root_category" not in found
     for op in o.after["machines"][o.root]:
         assert op["planned_start_t"] >= down["until_t"]
 

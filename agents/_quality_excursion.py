@@ -1,0 +1,63 @@
+"""Suspect lots of a utility excursion: what the fed machines made while the utility was out.
+
+A coolant pump (or compressor, or feeder) that fails changes how every machine it feeds works:
+their temperatures climb and the parts they machine move out of tolerance before any lot is
+measured. Quality cannot wait for SPC: every lot with an operation on a fed machine that ran at
+any moment of the containment window (from the utility's failure for `window_s`) is suspect and
+held for disposition. The window is the plant's containment rule: by its end the fed machines have
+tripped on temperature or been stopped, and a restart needs the utility back.
+
+    lots = excursion_lots(jobs, machines={"CNC-5", "GRD-2"}, start_t=onset, end_t=onset + 7200, epoch=e)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tools import Clock, Job, Topology
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ExcursionPolicy:
+    window_s: float = 7200.0
+    """Containment window after a utility failure: two hours, the time the fed machines take to
+    heat past their trip limits; lots machined in it are held whatever their first measurements say."""
+
+
+def plant_epoch(clock: Clock) -> float:
+    """Seconds since the Unix epoch at plant t = 0, so ISO times convert to plant seconds."""
+    return datetime.fromisoformat(clock.time).timestamp() - clock.t
+
+
+def excursion_lots(
+    jobs: Iterable[Job], *, machines: Iterable[str], start_t: float, end_t: float, epoch: float
+) -> list[str]:
+    """Lots with an operation on one of `machines` that ran at some moment in [start_t, end_t]
+    (started by `end_t`, not finished before `start_t`; still running counts), in id order."""
+    fed = set(machines)
+    out: set[str] = set()
+    for job in jobs:
+        for op in job.ops:
+            if op.machine not in fed or op.start_time is None:
+                continue
+            started = datetime.fromisoformat(op.start_time).timestamp() - epoch
+            ended = datetime.fromisoformat(op.end_time).timestamp() - epoch if op.end_time else float("inf")
+            if started <= end_t and ended >= start_t:
+                out.add(job.lot)
+    return sorted(out)
+
+
+def fed_machines(topology: Topology, utility: str) -> list[str]:
+    """The machines a utility feeds, directly or through other utilities (a tower feeds pumps)."""
+    feeds = {u.id: list(u.feeds) for u in topology.utilities}
+    machines = {m.id for line in topology.lines for m in line.machines}
+    seen: set[str] = set()
+    todo = [utility]
+    while todo:
+        for f in feeds.get(todo.pop(), []):
+            if f not in seen:
+                seen.add(f)
+                todo.append(f)
+    return sorted(seen & machines)
