@@ -12,9 +12,11 @@ tripped on temperature or been stopped, and a restart needs the utility back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+
+import numpy as np
 
 from tools import Clock, Job, Topology
 
@@ -24,6 +26,30 @@ class ExcursionPolicy:
     window_s: float = 7200.0
     """Containment window after a utility failure: two hours, the time the fed machines take to
     heat past their trip limits; lots machined in it are held whatever their first measurements say."""
+
+
+def collapse_onset(times: Sequence[float], values: Sequence[float], *, seen_t: float) -> float | None:
+    """When a utility's output began to collapse, from one tag's history around the first alarm.
+
+    The alarm fires part-way down the collapse, so its time is late. The baseline (mean and
+    deviation) is read from samples older than `seen_t` - 10 min; the collapse starts at the first
+    sample of the run, up to `seen_t`, that stays more than 3 deviations below it: the onset is at
+    most one sample period earlier, when the supply was still nearly full, so that sample's time
+    is taken. None when the tag did not fall, or has too little history."""
+    t = np.asarray(times, dtype=float)
+    v = np.asarray(values, dtype=float)
+    keep = t <= seen_t + 1e-6
+    t, v = t[keep], v[keep]
+    base = v[t < seen_t - 600.0]
+    if len(base) < 10 or not len(v):
+        return None
+    mean, sd = float(base.mean()), max(float(base.std(ddof=1)), 1e-9)
+    low = v < mean - 3 * sd
+    if not low[-1]:
+        return None
+    normal = np.flatnonzero(~low)
+    first = int(normal[-1]) + 1 if len(normal) else 0
+    return float(t[first])
 
 
 def plant_epoch(clock: Clock) -> float:
