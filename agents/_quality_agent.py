@@ -386,7 +386,10 @@ async def _propose_releases(
     for w in windows:
         if w.end_t is None:
             continue
-        for lot_id in w.lots:
+        # Every lot made on the machine since the drift began: while the drift was open the
+        # window reached to "now", so lots made after the correction may be held too.
+        since = [g.lot for g in subgroups if g.machine == w.drift.machine and g.t >= w.start_t]
+        for lot_id in dict.fromkeys([*w.lots, *since]):
             lot = lots.get(lot_id)
             if lot is None or not lot.on_hold or lot.hold_by != AGENT or lot_id in released:
                 continue

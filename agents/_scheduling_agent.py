@@ -238,7 +238,7 @@ def build_problem(
         )
     downtimes, evidence = _down_machines(clock, machines, orders, findings, policy, now)
     previous = _previous(current, problem_jobs, offset, fixed)
-    claims_down, conflicts = _maintenance_conflicts(orders, previous, machines, epoch, now, downtimes)
+    claims_down, conflicts = _maintenance_conflicts(orders, previous, machines, epoch, now, downtimes, fixed)
     names = {m.id for m in machines}
     problem = SchedulingProblem(
         machines=tuple(sorted(names)),
@@ -348,8 +348,12 @@ def _maintenance_conflicts(
     epoch: float,
     now: int,
     down: Sequence[Downtime],
+    running: Sequence[ScheduledOperation] = (),
 ) -> tuple[list[Downtime], list[ConflictResolution]]:
-    """Work-order windows on machines the schedule needs: who gets the machine, by the rule."""
+    """Work-order windows on machines the schedule needs: who gets the machine, by the rule.
+
+    A window that opens while an operation runs on the machine starts when that operation ends:
+    the lock-out waits for the part in the machine (stopping it is a critical action of its own)."""
     names = {m.id for m in machines}
     already = {d.machine for d in down}
     downtimes: list[Downtime] = []
@@ -363,8 +367,14 @@ def _maintenance_conflicts(
         needed = [
             op for op in previous.operations if op.machine == wo.asset and op.start < end and start < op.end
         ]
+        busy_until = max((f.end for f in running if f.machine == wo.asset), default=now)
+        if max(start, now, busy_until) >= end:
+            continue  # the running operation outlasts the window: nothing left to reserve
         window = Downtime(
-            machine=wo.asset, start=max(start, now), end=end, reason=f"work order {wo.id} ({wo.type})"
+            machine=wo.asset,
+            start=max(start, now, busy_until),
+            end=end,
+            reason=f"work order {wo.id} ({wo.type})",
         )
         if not needed:
             downtimes.append(window)
