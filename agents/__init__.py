@@ -1,7 +1,9 @@
 """The specialists' decision logic: pure, explainable functions under a thin package.
 
 - alarm triage: `analyze_alarms` (dedupe, chattering, floods, incidents, root cause, priority)
-- maintenance: `tag_trend`, `health_index`, `diagnose` (failure mode from the tag signs)
+- maintenance: `tag_trend`, `health_index`, `diagnose` (failure mode from the tag signs),
+  `scan_wear` / `assess_wear` (bearing wear from a vibration ramp), `scan_instruments` (stuck or
+  spiking transmitters)
 - scheduling: `solve_schedule` (CP-SAT), `dispatch_schedule` (SPT/MWKR/EDD), `validate_schedule`
 - quality: control charts, Western Electric / Nelson rules, capability, `locate_drift`
 - every specialist reports a `Decision`; `resolve_conflict` applies safety > quality > delivery > cost
@@ -59,6 +61,7 @@ from agents._health import (
     health_index,
     tag_trend,
 )
+from agents._instruments import InstrumentFault, InstrumentPolicy, find_instrument_faults, scan_instruments
 from agents._scheduling import (
     solve as solve_schedule,
 )
@@ -136,8 +139,17 @@ from agents._spc import (
     western_electric,
     xbar_chart,
 )
+from agents._wear_scan import WearFinding, WearPolicy, assess_wear, scan_wear
 
 __all__ = [
+    "InstrumentFault",
+    "InstrumentPolicy",
+    "WearFinding",
+    "WearPolicy",
+    "assess_wear",
+    "find_instrument_faults",
+    "scan_instruments",
+    "scan_wear",
     "AgentName",
     "AlarmAction",
     "AlarmAnalysis",

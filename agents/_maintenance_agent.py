@@ -37,6 +37,7 @@ from agents._health import (
 )
 from agents._instruments import scan_instruments
 from agents._specialist import FINDINGS_SOURCE, Act, Declined, Situation, findings_evidence, findings_of
+from agents._wear_scan import WearFinding, assess_wear, scan_wear
 from tools import (
     Asset,
     FailureMode,
@@ -103,7 +104,32 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         observed.append(_corroboration_evidence(root, wear))
     drifts = f.get("drift_machines")
     shown_in_parts = [m for m in modes if any(r.quality for r in m.reveals)]
-    if isinstance(drifts, list) and root in drifts and not down and shown_in_parts:
+    drifting = isinstance(drifts, list) and root in drifts and not down and bool(shown_in_parts)
+    bearing: WearFinding | None = None
+    if not drifting and wear is not None and wear[0].score <= 0:
+        # The other tags have not moved (yet): a bearing shows first in its vibration, as a ramp
+        # over the running hours, where a drifting transmitter moves one tag alone.
+        bearing = await assess_wear(client, root)
+        observed.append(
+            Evidence(
+                source=f"GET /tags/{root}.*/history (wear scan)",
+                summary=bearing.explanation if bearing else "no vibration ramp: not a wearing bearing",
+                data={"wear": bearing is not None, "failure_mode": bearing.failure_mode if bearing else None},
+            )
+        )
+    if bearing is not None and any(m.id == bearing.failure_mode for m in modes):
+        mode = next(m for m in modes if m.id == bearing.failure_mode)
+        hi = bearing.health_index
+        rule = (
+            "lone alarm on a vibration ramp over the running hours -> bearing wear (PdM), not the instrument"
+        )
+        rationale = (
+            f"{bearing.explanation} A worn bearing shows in its vibration hours before temperature and "
+            f"current follow; {mode.name.lower()} is planned ({mode.wo_type}) before it fails."
+        )
+        urgent = bearing.rul_hours is not None and bearing.rul_hours < 8
+        priority, lockout, confidence, stop_now = (1 if urgent else 2), None, bearing.confidence, False
+    elif drifting:
         # Quality found a drift in the parts made on this machine: the mode that shows in the
         # parts (a worn tool) explains the lone alarm better than a faulty transmitter does.
         trends = wear[1] if wear is not None else await _trends(client, asset, f)
@@ -264,6 +290,7 @@ async def _review(client: PlantClient, act: Act, situation: Situation) -> Decisi
     calls: list[ToolCall] = []
     extra_obs: list[Evidence] = []
     extra_wos: list[JsonValue] = []
+    extra_modes: list[JsonValue] = []
     for fault in await scan_instruments(client):
         if fault.asset in suspects:
             continue  # its parts drifted: a process fault, diagnosed above
@@ -280,11 +307,34 @@ async def _review(client: PlantClient, act: Act, situation: Situation) -> Decisi
         )
         suspects.append(fault.asset)
         extra_wos.append(wo_id)
+        extra_modes.append(mode.id)
         extra_obs.append(
             Evidence(
                 source=f"GET /tags/{fault.tag}/history (instrument scan)",
                 summary=f"{line} {fault.explanation}",
                 data={"asset": fault.asset, "tag": fault.tag, "kind": fault.kind, "onset_t": fault.onset_t},
+            )
+        )
+    for worn in await scan_wear(client):
+        if worn.asset in suspects:
+            continue
+        modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=worn.asset))).failure_modes
+        mode = next((m for m in modes if m.id == worn.failure_mode), None)
+        if mode is None:
+            continue
+        soon = worn.rul_hours is None or worn.rul_hours < 24
+        text = f"{worn.explanation} Plan the bearing change before it fails; no stop now."
+        wo_id, line = await _raise(
+            client, act, calls, asset=worn.asset, mode=mode, priority=2 if soon else 3, text=text
+        )
+        suspects.append(worn.asset)
+        extra_wos.append(wo_id)
+        extra_modes.append(mode.id)
+        extra_obs.append(
+            Evidence(
+                source=f"GET /tags/{worn.asset}.*/history (wear scan)",
+                summary=f"{line} {worn.explanation}",
+                data={"asset": worn.asset, "failure_mode": worn.failure_mode, "rul_hours": worn.rul_hours},
             )
         )
     if extra_obs:

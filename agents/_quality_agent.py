@@ -194,7 +194,10 @@ async def _excursion(
     utility = str(roots[0])
     machines = fed_machines(await get_topology(client, NoArgs()), utility)
     clock = await get_clock(client, NoArgs())
-    onset = await _utility_onset(client, utility, float(onset))
+    collapsed = await _utility_onset(client, utility, float(onset))
+    if collapsed is None:
+        return None  # the utility alarmed (a bearing, say) but its output held: no excursion
+    onset = collapsed
     end = min(clock.t, float(onset) + policy.excursion.window_s)
     jobs = (await list_jobs(client, ListJobsArgs())).jobs
     lots = excursion_lots(jobs, machines=machines, start_t=float(onset), end_t=end, epoch=plant_epoch(clock))
@@ -205,9 +208,10 @@ async def _excursion(
     return lots, reason, machines
 
 
-async def _utility_onset(client: PlantClient, utility: str, alarmed_t: float) -> float:
-    """The earliest collapse onset of the utility's output tags (flow, pressure), else the alarm's."""
-    found = [alarmed_t]
+async def _utility_onset(client: PlantClient, utility: str, alarmed_t: float) -> float | None:
+    """The earliest collapse onset of the utility's output tags (flow, pressure) up to its first
+    alarm; None when none of them collapsed."""
+    found: list[float] = []
     for tag in (await list_tags(client, ListTagsArgs(asset=utility))).tags:
         if tag.kind not in ("flow", "pressure"):
             continue
@@ -220,7 +224,7 @@ async def _utility_onset(client: PlantClient, utility: str, alarmed_t: float) ->
         at = collapse_onset([p.t for p in h.points], [p.value for p in h.points], seen_t=alarmed_t)
         if at is not None:
             found.append(at)
-    return min(found)
+    return min(found) if found else None
 
 
 async def _read_all(client: PlantClient, page: int) -> list[Measurement]:

@@ -107,7 +107,8 @@ def _needs(node: Node, findings: Mapping[str, JsonValue], trigger: Mapping[str, 
         return node == "scheduling"
     if kind == FOLLOW_UP_TRIGGER:
         drifts = findings.get("drift_machines")
-        utility = findings.get("root_category") == "utility"
+        # A utility whose output collapsed (quality's `excursion`), not one that merely alarmed.
+        utility = findings.get("root_category") == "utility" and bool(findings.get("excursion"))
         if node == "alarm_triage":
             return utility  # the fed machines kept alarming: consequences to acknowledge
         return node == "quality" and ((isinstance(drifts, list) and bool(drifts)) or utility)

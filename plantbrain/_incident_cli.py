@@ -78,33 +78,43 @@ async def watch_for_fault(
 
     A machine going down or tripping is a sign at once. A new alarm is held for one more step:
     if by then it has been raised `CHATTER_RAISES` times it is a chattering nuisance (the plant
-    has one on a conveyor) and is ignored from then on; if it still stands, its first raise is
-    the sign; a blip that cleared again is not (yet) one.
+    has one on a conveyor) and is ignored while it keeps chattering; if it still stands, its first
+    raise is the sign; a blip that cleared again is not (yet) one. A nuisance alarm that stands
+    through a whole step without clearing has crossed its limit for good: its last raise is the sign.
+    A job that cannot start for lack of material is a sign at once.
     None if nothing shows before `horizon_s`.
     """
     raises: dict[str, int] = {}
     nuisance: set[str] = set()
     held: dict[str, Event] = {}
     standing: dict[str, bool] = {}
+    last_raise: dict[str, Event] = {}
     cursor, t = 0, (await client.get("/clock", Clock)).t
     while t < horizon_s:
         nxt = (await client.post("/clock/advance", _Advance(seconds=step_s), _Advanced)).next_event_seq - 1
         page = await client.get("/events", EventPage, params={"since": cursor, "limit": 10000})
         cursor, t = nxt, t + step_s
         fresh: dict[str, Event] = {}
+        moved: set[str] = set()
         for e in page.events:
             if e.asset_went_down or e.type == MATERIAL_TRIGGER:
                 return e.flat()
             if e.type in ("alarm.raised", "alarm.cleared"):
                 standing[str(e.data.get("alarm"))] = e.type == "alarm.raised"
+                moved.add(str(e.data.get("alarm")))
             if e.type == "alarm.raised":
                 alarm = str(e.data.get("alarm"))
                 raises[alarm] = raises.get(alarm, 0) + 1
+                last_raise[alarm] = e
                 if alarm not in nuisance and alarm not in held:
                     fresh.setdefault(alarm, e)
         nuisance |= {a for a, n in raises.items() if n >= CHATTER_RAISES}
+        # A chattering alarm that then stands a whole step without clearing is no longer chatter:
+        # a value that crossed its limit for good (a drifting transmitter chatters on the way).
+        settled = [last_raise[a] for a in sorted(nuisance) if standing.get(a) and a not in moved]
         signs = sorted(
-            (e for a, e in held.items() if a not in nuisance and standing.get(a)), key=lambda e: e.seq
+            [*(e for a, e in held.items() if a not in nuisance and standing.get(a)), *settled],
+            key=lambda e: e.seq,
         )
         if signs:
             return signs[0].flat()

@@ -1,5 +1,6 @@
-"""A lone alarm on a wearing machine is corroborated by the asset's own trends (PdM order), while a
-drifting sensor that moves alone still gets only the instrument inspection."""
+"""A lone alarm on a wearing machine is corroborated by the asset's own trends or its vibration
+ramp (PdM order), while a drifting sensor that moves alone still gets only the instrument
+inspection. (Seeds that raise no alarm in 24 h are found by the review: test_incident_end_to_end.)"""
 
 from __future__ import annotations
 
@@ -12,12 +13,9 @@ from sandbox_plant import ground_truth
 
 from .support import run, sandbox, work_orders
 
-# Seeds 0 and 2-8 never raise an alarm within the watch horizon (the run ends `no_fault`); a
-# review trigger for that is being added elsewhere, so they are left out here.
-# Seeds 9-11 alarm, but their running trends do not yet corroborate the wear at 4 sigma (too few
-# warm running samples, or current/temperature below the threshold): known gaps, strict xfail.
-_GAP = pytest.mark.xfail(strict=True, reason="wear not yet corroborated from running trends")
-BEARING = [1, pytest.param(9, marks=_GAP), pytest.param(10, marks=_GAP), pytest.param(11, marks=_GAP)]
+# Seeds 9-11, 20 and 21 alarm with little warm running history: current and temperature have not
+# moved yet, so the wear scan's vibration ramp (or level at the limit) is what corroborates it.
+BEARING = [1, 9, 10, 11, 20, 21]
 
 
 def _check(scenario: str, seed: int, redis_url: str, key_prefix: str) -> None:
@@ -46,7 +44,6 @@ def _check(scenario: str, seed: int, redis_url: str, key_prefix: str) -> None:
 def test_bearing_wear_is_corroborated_not_an_instrument_fault(
     seed: int, redis_url: str, key_prefix: str
 ) -> None:
-    assert ground_truth("bearing_wear", seed)["failure_mode"] in ("spindle_bearing_wear", "main_bearing_wear")
     _check("bearing_wear", seed, redis_url, key_prefix)
 
 
