@@ -1,22 +1,26 @@
 """The maintenance specialist: diagnose the root-cause asset and raise exactly one work order.
 
-- Uncorroborated lone alarm (triage's `uncorroborated`) on an asset that is neither down nor in
-  another alarm: before blaming the instrument, the asset's own tags are asked (`_corroborate`).
-  Wear moves several related tags together (vibration, temperature, current); a drifting
-  transmitter moves alone. If the running-only trends match a wear mode (PdM/PM) with at least
-  `_MIN_SIGNS` signs, one of them on a tag other than the alarmed one, and nothing contradicts it,
-  that mode's work order is raised. Otherwise the instrument is suspect: one INSP work order with
-  the plant's `sensor_fault` mode, no lock-out, the machine keeps running (what the sensor-drift
-  and sensor-fault scenarios document as their end state).
+- A lone alarm nothing else corroborates (triage's `uncorroborated`), on an asset neither down
+  nor in another alarm, is weighed in this order before the instrument is blamed:
+  1. quality found a drift in the parts made on the asset (`drift_machines`): the failure mode the
+     parts reveal (a worn tool: INSP `tool_wear`), planned without a stop;
+  2. the asset's own running trends (`_corroborate`): a wear mode (PdM/PM) when at least
+     `_MIN_SIGNS` related tags moved, one other than the alarmed one, and nothing contradicts it;
+  3. the wear scan (`assess_wear`): a vibration ramp over the running hours is a wearing bearing
+     (PdM) before temperature and current follow;
+  4. otherwise the transmitter is suspect: one INSP order with the plant's `sensor_fault` mode, no
+     lock-out, the machine keeps running (the sensor-drift and sensor-fault end state).
 - Otherwise: tag trends since before the onset (`tag_trend`, baseline = the hours before),
   `diagnose` against the asset type's failure modes. An asset down for a fault can only be
   explained by a corrective mode (CM/EM): predictive modes degrade, they do not stop a machine.
   Ties go to the mode with more matching signs, then the more severe one.
+- A shift review (no alarm) is `_maintenance_review.review`: drifting machines, then the
+  instrument and wear scans over the whole plant.
 - No duplicate: an open work order on the asset for the same failure mode is reused.
-- Lock-out needs the machine stopped first: if the asset is a running machine, stopping it is
-  proposed through `act` (a critical action: the graph asks a supervisor).
+- Lock-out needs the machine stopped first: if the asset is a running machine with a corrective
+  fault, stopping it is proposed through `act` (a critical action: the graph asks a supervisor).
 
-Findings: `failure_mode`, `work_orders` (ids), `health_index`.
+Findings: `failure_mode`, `work_orders` (ids), `health_index`, `wo_type`.
 """
 
 from __future__ import annotations
@@ -35,31 +39,25 @@ from agents._health import (
     settled_running,
     tag_trend,
 )
-from agents._instruments import scan_instruments
-from agents._specialist import FINDINGS_SOURCE, Act, Declined, Situation, findings_evidence, findings_of
-from agents._wear_scan import WearFinding, assess_wear, scan_wear
+from agents._maintenance_review import REVIEW, SENSOR_MODE, raise_work_order, review
+from agents._specialist import Act, Declined, Situation, findings_evidence
+from agents._wear_scan import WearFinding, assess_wear
 from tools import (
     Asset,
     FailureMode,
     GetAssetArgs,
     GetTagHistoryArgs,
     ListTagsArgs,
-    ListWorkOrdersArgs,
     NoArgs,
     PlantClient,
     ToolError,
-    WorkOrder,
     get_asset,
     get_asset_failure_modes,
     get_clock,
     get_tag_history,
     list_tags,
-    list_work_orders,
 )
 
-SENSOR_MODE = "sensor_fault"
-REVIEW = "review"
-"""The incident graph's shift-review trigger type (no alarm: the review looks for what is wrong)."""
 _LOOKBACK_S = 4 * 3600.0
 _BUCKET_S = 60.0
 """Corroboration reads history in buckets this long: averaging cuts the noise, and a bucket
@@ -78,7 +76,7 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
     f = situation.findings
     roots = f.get("root_cause")
     if situation.trigger.get("type") == REVIEW and not (isinstance(roots, list) and roots):
-        return await _review(client, act, situation)
+        return await review(client, act, situation, diagnose_one=maintenance_agent)
     if not isinstance(roots, list) or not roots:
         return Decision(
             agent="maintenance",
@@ -206,7 +204,7 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         stop_now = wear is None
         confidence = 0.6 + 0.35 * max(0.0, best.score)
     calls: list[ToolCall] = []
-    wo_id, summary = await _raise(
+    wo_id, summary = await raise_work_order(
         client, act, calls, asset=root, mode=mode, priority=priority, text=rationale, lockout=lockout
     )
     if asset.category == "machine" and asset.mode == "auto" and stop_now:
@@ -237,160 +235,6 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         rationale=rationale,
         tool_calls=tuple(calls),
         confidence=round(min(confidence, 0.95), 3),
-    )
-
-
-async def _raise(
-    client: PlantClient,
-    act: Act,
-    calls: list[ToolCall],
-    *,
-    asset: str,
-    mode: FailureMode,
-    priority: int,
-    text: str,
-    lockout: bool | None = None,
-) -> tuple[str, str]:
-    """One work order for `mode` on `asset` through `act`, or the open one already there (no
-    duplicate). Returns its id and a one-line summary."""
-    existing = await list_work_orders(client, ListWorkOrdersArgs(asset=asset, status="open"))
-    same = [w for w in existing.work_orders if w.failure_mode == mode.id]
-    if same:
-        return same[0].id, f"{same[0].id} already open on {asset} for {mode.id}: no duplicate."
-    args: dict[str, JsonValue] = {
-        "asset": asset,
-        "type": mode.wo_type,
-        "priority": priority,
-        "description": f"{mode.name} suspected on {asset}. {text}"[:2000],
-        "failure_mode": mode.id,
-        "by": "maintenance",
-    }
-    if lockout is not None:
-        args["lockout"] = lockout
-    wo = await act("create_work_order", args)
-    assert isinstance(wo, WorkOrder)
-    calls.append(ToolCall(tool="create_work_order", args=args, risk="write"))
-    return wo.id, f"{wo.id}: {mode.wo_type} P{priority} on {asset} for {mode.id} ({mode.skill})."
-
-
-async def _review(client: PlantClient, act: Act, situation: Situation) -> Decision:
-    """A shift review with no alarm to start from: every machine quality saw drift is diagnosed
-    as if it had alarmed alone (the parts decide the mode). One decision for all of them."""
-    f = situation.findings
-    drifts = f.get("drift_machines")
-    suspects = sorted({str(m) for m in drifts}) if isinstance(drifts, list) else []
-    parts: list[Decision] = []
-    for asset in suspects:
-        one = Situation(
-            run_id=situation.run_id,
-            trigger={"type": "review.suspect", "asset": asset},
-            findings={**f, "root_cause": [asset], "uncorroborated": True, "alarm_tag": None},
-        )
-        parts.append(await maintenance_agent(client, act, one))
-    calls: list[ToolCall] = []
-    extra_obs: list[Evidence] = []
-    extra_wos: list[JsonValue] = []
-    extra_modes: list[JsonValue] = []
-    for fault in await scan_instruments(client):
-        if fault.asset in suspects:
-            continue  # its parts drifted: a process fault, diagnosed above
-        modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=fault.asset))).failure_modes
-        mode = next((m for m in modes if m.id == SENSOR_MODE), None)
-        if mode is None:
-            continue
-        text = (
-            f"{fault.explanation} The machine itself is healthy: repair or replace the transmitter; "
-            "no stop, no process change."
-        )
-        wo_id, line = await _raise(
-            client, act, calls, asset=fault.asset, mode=mode, priority=4, text=text, lockout=False
-        )
-        suspects.append(fault.asset)
-        extra_wos.append(wo_id)
-        extra_modes.append(mode.id)
-        extra_obs.append(
-            Evidence(
-                source=f"GET /tags/{fault.tag}/history (instrument scan)",
-                summary=f"{line} {fault.explanation}",
-                data={"asset": fault.asset, "tag": fault.tag, "kind": fault.kind, "onset_t": fault.onset_t},
-            )
-        )
-    for worn in await scan_wear(client):
-        if worn.asset in suspects:
-            continue
-        modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=worn.asset))).failure_modes
-        mode = next((m for m in modes if m.id == worn.failure_mode), None)
-        if mode is None:
-            continue
-        soon = worn.rul_hours is None or worn.rul_hours < 24
-        text = f"{worn.explanation} Plan the bearing change before it fails; no stop now."
-        wo_id, line = await _raise(
-            client, act, calls, asset=worn.asset, mode=mode, priority=2 if soon else 3, text=text
-        )
-        suspects.append(worn.asset)
-        extra_wos.append(wo_id)
-        extra_modes.append(mode.id)
-        extra_obs.append(
-            Evidence(
-                source=f"GET /tags/{worn.asset}.*/history (wear scan)",
-                summary=f"{line} {worn.explanation}",
-                data={"asset": worn.asset, "failure_mode": worn.failure_mode, "rul_hours": worn.rul_hours},
-            )
-        )
-    if extra_obs:
-        parts.append(
-            Decision(
-                agent="maintenance",
-                summary=" ".join(e.summary for e in extra_obs),
-                observed=(
-                    *extra_obs,
-                    findings_evidence(
-                        "instrument faults", failure_mode=SENSOR_MODE, work_orders=extra_wos, wo_type="INSP"
-                    ),
-                ),
-                rule="instrument scan: a transmitter stuck flat while its machine is powered, or spiking alone "
-                "(no other tag of the asset moves), is an instrument fault",
-                rationale="A process fault moves related tags together; a failed transmitter misbehaves alone.",
-                tool_calls=tuple(calls),
-                confidence=0.8,
-            )
-        )
-    if not parts:
-        return Decision(
-            agent="maintenance",
-            summary="Shift review: no asset needs a work order.",
-            observed=(findings_evidence("nothing to repair", work_orders=[]),),
-            rule="shift review: drifting machines (quality) get a work order",
-            rationale="No machine's parts drifted.",
-            confidence=0.7,
-        )
-    found: dict[str, JsonValue] = {}
-    wos: list[JsonValue] = []
-    for d in parts:
-        got = findings_of(d)
-        found.update(got)
-        w = got.get("work_orders")
-        wos.extend(w if isinstance(w, list) else [])
-    observed = [e for d in parts for e in d.observed if e.source != FINDINGS_SOURCE]
-    summary = " ".join(d.summary for d in parts)
-    observed.append(
-        findings_evidence(
-            summary,
-            root_cause=[*suspects],
-            work_orders=wos,
-            failure_mode=found.get("failure_mode"),
-            wo_type=found.get("wo_type"),
-            health_index=found.get("health_index"),
-        )
-    )
-    return Decision(
-        agent="maintenance",
-        summary=f"Shift review: {summary}",
-        observed=tuple(observed),
-        rule="shift review: each drifting machine diagnosed as a lone signal (the parts decide the mode)",
-        rationale=" ".join(d.rationale for d in parts),
-        tool_calls=tuple(c for d in parts for c in d.tool_calls),
-        confidence=min(d.confidence for d in parts),
     )
 
 

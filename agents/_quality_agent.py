@@ -34,35 +34,20 @@ from datetime import datetime
 from pydantic import JsonValue
 
 from agents._decision import Decision, Evidence, ToolCall
-from agents._quality_excursion import (
-    ExcursionPolicy,
-    collapse_onset,
-    excursion_lots,
-    fed_machines,
-    plant_epoch,
-)
+from agents._quality_excursion import ExcursionPolicy, suspect_excursion
 from agents._spc_capability import Capability, process_capability
 from agents._spc_charts import ChartBaseline, PhaseIPolicy, estimate_individuals
 from agents._spc_drift import Drift, DriftPolicy, locate_drifts
 from agents._spc_rules import RuleId
 from agents._specialist import Act, Situation, findings_evidence
 from tools import (
-    GetTagHistoryArgs,
-    ListJobsArgs,
     ListLotsArgs,
     ListMeasurementsArgs,
-    ListTagsArgs,
     Lot,
     Measurement,
-    NoArgs,
     PlantClient,
     find_tool,
-    get_clock,
-    get_tag_history,
-    get_topology,
-    list_jobs,
     list_lots,
-    list_tags,
 )
 from tools import list_measurements as read_measurements
 
@@ -144,7 +129,7 @@ async def quality_agent(
     lots = {lot.id: lot for lot in (await list_lots(client, ListLotsArgs())).lots}
     calls: list[ToolCall] = []
     held: list[str] = []
-    excursion = await _excursion(client, situation, policy)
+    excursion = await suspect_excursion(client, situation.findings, policy.excursion)
     for w in windows:
         if w.end_t is not None:
             continue  # corrected: nothing new to hold, release is judged below
@@ -178,53 +163,6 @@ async def quality_agent(
     if excursion is not None:
         info = {"lots": [*excursion[0]], "reason": excursion[1], "machines": [*excursion[2]]}
     return _decide(situation, measurements, windows, held, released, kept, capability, calls, policy, info)
-
-
-async def _excursion(
-    client: PlantClient, situation: Situation, policy: QualityPolicy
-) -> tuple[list[str], str, list[str]] | None:
-    """The lots made on a failed utility's fed machines in its containment window, or None when
-    the root cause is not a utility."""
-    f = situation.findings
-    roots, onset = f.get("root_cause"), f.get("onset_t")
-    if f.get("root_category") != "utility" or not isinstance(roots, list) or not roots:
-        return None
-    if not isinstance(onset, int | float):
-        return None
-    utility = str(roots[0])
-    machines = fed_machines(await get_topology(client, NoArgs()), utility)
-    clock = await get_clock(client, NoArgs())
-    collapsed = await _utility_onset(client, utility, float(onset))
-    if collapsed is None:
-        return None  # the utility alarmed (a bearing, say) but its output held: no excursion
-    onset = collapsed
-    end = min(clock.t, float(onset) + policy.excursion.window_s)
-    jobs = (await list_jobs(client, ListJobsArgs())).jobs
-    lots = excursion_lots(jobs, machines=machines, start_t=float(onset), end_t=end, epoch=plant_epoch(clock))
-    reason = (
-        f"{utility} failed at t={float(onset):.0f} s: machined on {', '.join(machines)} between t={float(onset):.0f} "
-        f"and t={end:.0f} s (containment window {policy.excursion.window_s / 3600:g} h) without its supply."
-    )
-    return lots, reason, machines
-
-
-async def _utility_onset(client: PlantClient, utility: str, alarmed_t: float) -> float | None:
-    """The earliest collapse onset of the utility's output tags (flow, pressure) up to its first
-    alarm; None when none of them collapsed."""
-    found: list[float] = []
-    for tag in (await list_tags(client, ListTagsArgs(asset=utility))).tags:
-        if tag.kind not in ("flow", "pressure"):
-            continue
-        h = await get_tag_history(
-            client,
-            GetTagHistoryArgs(
-                tag_id=tag.id, since_t=max(0.0, alarmed_t - 3600), until_t=alarmed_t, max_points=5000
-            ),
-        )
-        at = collapse_onset([p.t for p in h.points], [p.value for p in h.points], seen_t=alarmed_t)
-        if at is not None:
-            found.append(at)
-    return min(found) if found else None
 
 
 async def _read_all(client: PlantClient, page: int) -> list[Measurement]:

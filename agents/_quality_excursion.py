@@ -7,18 +7,37 @@ any moment of the containment window (from the utility's failure for `window_s`)
 held for disposition. The window is the plant's containment rule: by its end the fed machines have
 tripped on temperature or been stopped, and a restart needs the utility back.
 
-    lots = excursion_lots(jobs, machines={"CNC-5", "GRD-2"}, start_t=onset, end_t=onset + 7200, epoch=e)
+The onset is read from the utility's own flow and pressure tags (`collapse_onset`), not from the
+alarm that fires part-way down; a utility that alarmed while its output held (a worn bearing) is
+no excursion.
+
+    found = await suspect_excursion(client, findings, ExcursionPolicy())   # (lots, reason, machines)
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from pydantic import JsonValue
 
-from tools import Clock, Job, Topology
+from tools import (
+    Clock,
+    GetTagHistoryArgs,
+    Job,
+    ListJobsArgs,
+    ListTagsArgs,
+    NoArgs,
+    PlantClient,
+    Topology,
+    get_clock,
+    get_tag_history,
+    get_topology,
+    list_jobs,
+    list_tags,
+)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -87,3 +106,50 @@ def fed_machines(topology: Topology, utility: str) -> list[str]:
                 seen.add(f)
                 todo.append(f)
     return sorted(seen & machines)
+
+
+async def suspect_excursion(
+    client: PlantClient, findings: Mapping[str, JsonValue], policy: ExcursionPolicy
+) -> tuple[list[str], str, list[str]] | None:
+    """The lots made on a failed utility's fed machines in its containment window, or None when
+    the root cause is not a utility."""
+    f = findings
+    roots, onset = f.get("root_cause"), f.get("onset_t")
+    if f.get("root_category") != "utility" or not isinstance(roots, list) or not roots:
+        return None
+    if not isinstance(onset, int | float):
+        return None
+    utility = str(roots[0])
+    machines = fed_machines(await get_topology(client, NoArgs()), utility)
+    clock = await get_clock(client, NoArgs())
+    collapsed = await _utility_onset(client, utility, float(onset))
+    if collapsed is None:
+        return None  # the utility alarmed (a bearing, say) but its output held: no excursion
+    onset = collapsed
+    end = min(clock.t, float(onset) + policy.window_s)
+    jobs = (await list_jobs(client, ListJobsArgs())).jobs
+    lots = excursion_lots(jobs, machines=machines, start_t=float(onset), end_t=end, epoch=plant_epoch(clock))
+    reason = (
+        f"{utility} failed at t={float(onset):.0f} s: machined on {', '.join(machines)} between t={float(onset):.0f} "
+        f"and t={end:.0f} s (containment window {policy.window_s / 3600:g} h) without its supply."
+    )
+    return lots, reason, machines
+
+
+async def _utility_onset(client: PlantClient, utility: str, alarmed_t: float) -> float | None:
+    """The earliest collapse onset of the utility's output tags (flow, pressure) up to its first
+    alarm; None when none of them collapsed."""
+    found: list[float] = []
+    for tag in (await list_tags(client, ListTagsArgs(asset=utility))).tags:
+        if tag.kind not in ("flow", "pressure"):
+            continue
+        h = await get_tag_history(
+            client,
+            GetTagHistoryArgs(
+                tag_id=tag.id, since_t=max(0.0, alarmed_t - 3600), until_t=alarmed_t, max_points=5000
+            ),
+        )
+        at = collapse_onset([p.t for p in h.points], [p.value for p in h.points], seen_t=alarmed_t)
+        if at is not None:
+            found.append(at)
+    return min(found) if found else None

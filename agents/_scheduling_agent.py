@@ -16,12 +16,8 @@ It reads the jobs, the published schedule, the machines and the open work orders
   weighted tardiness first, then disruption, then makespan.
 
 A material shortage (the trigger is a `job.waiting_material` event, or `findings['material_shortage']`
-is set) takes the material path instead: `agents._materials` finds the short material and the
-jobs the stock on hand does not cover; those the next delivery covers get a release time at the
-delivery (plus `SchedulingPolicy.material_margin_s`), so they go behind the other work on their
-machines and no queue is headed by a job that cannot start; those it does not cover, or all of
-them when the delivery is unknown or beyond `SchedulingPolicy.material_horizon_h`, are left out
-of the published schedule (the plant lists them as unscheduled) with the reason stated.
+is set) takes the material path of `agents._scheduling_material` instead: it decides which jobs wait
+for the delivery and which are left out, and re-plans through `_replan` here.
 
 The result is validated independently of the solver before it is published through
 `act("publish_schedule", ...)`; the specialist never writes to the plant itself.
@@ -38,15 +34,9 @@ from datetime import datetime
 from pydantic import JsonValue
 
 from agents._decision import Claim, ConflictResolution, Decision, Evidence, ToolCall, resolve_conflict
-from agents._materials import (
-    WAITING_EVENT,
-    analyse,
-    find_shortages,
-    material_uses,
-    plan_release,
-    shortage_asked,
-)
+from agents._materials import shortage_asked
 from agents._scheduling import solve
+from agents._scheduling_material import AGENT, Replan, Replanned, material_repair
 from agents._scheduling_model import (
     Alternative,
     Downtime,
@@ -64,7 +54,6 @@ from tools import (
     Asset,
     Clock,
     ListAssetsArgs,
-    ListEventsArgs,
     ListJobsArgs,
     ListWorkOrdersArgs,
     NoArgs,
@@ -74,15 +63,12 @@ from tools import (
     get_clock,
     get_schedule,
     list_assets,
-    list_events,
     list_jobs,
-    list_materials,
     list_work_orders,
 )
 from tools import Job as PlantJob
 from tools import Schedule as PlantSchedule
 
-AGENT = "scheduling"
 _UNIT_S = 60
 """The problem's time unit: one minute."""
 _END_KEYS = ("repair_end_t", "expected_end_t", "expected_repair_end_t", "until_t", "end_t")
@@ -129,7 +115,15 @@ async def scheduling_agent(
     plant = await _read_plant(client)
     material = shortage_asked(situation.trigger, situation.findings)
     if material is not None:
-        return await material_repair(client, act, situation, plant, material, policy)
+        return await material_repair(
+            client,
+            situation,
+            material,
+            plant[:3],
+            margin_s=policy.material_margin_s,
+            horizon_s=policy.material_horizon_h * 3600,
+            replan=_replan(act, plant, situation, policy),
+        )
     built = build_problem(*plant, situation.findings, policy)
     done = await _solve_and_publish(act, built, policy, _reason(built))
     if isinstance(done, Decision):
@@ -148,6 +142,33 @@ async def _read_plant(client: PlantClient) -> _Plant:
     ]
     orders = (await list_work_orders(client, ListWorkOrdersArgs(status="open"))).work_orders
     return clock, jobs, current, machines, orders
+
+
+def _replan(act: Act, plant: _Plant, situation: Situation, policy: SchedulingPolicy) -> Replan:
+    """The material path's `Replan`: the plant's problem for the jobs it keeps, solved and published."""
+    clock, _, current, machines, orders = plant
+
+    async def replan(
+        jobs: Sequence[PlantJob], not_before: dict[str, float], reason: str, findings: dict[str, JsonValue]
+    ) -> Replanned | Decision:
+        built = build_problem(
+            clock, jobs, current, machines, orders, situation.findings, policy, not_before=not_before
+        )
+        done = await _solve_and_publish(act, built, policy, reason, findings)
+        if isinstance(done, Decision):
+            return done
+        result, call, version = done
+        return Replanned(
+            result=result,
+            call=call,
+            version=version,
+            findings=_findings(built, result, version),
+            planned=len(built.problem.jobs),
+            evidence=built.evidence,
+            conflicts=built.conflicts,
+        )
+
+    return replan
 
 
 async def _solve_and_publish(
@@ -509,105 +530,4 @@ def _failed(
         rationale=why,
         confidence=0.3,
         conflicts=built.conflicts,
-    )
-
-
-# -- the material path ------------------------------------------------------------------------------
-async def _waiting_events(client: PlantClient) -> list[dict[str, JsonValue]]:
-    out: list[dict[str, JsonValue]] = []
-    since, limit = 0, 1000
-    while True:
-        page = await list_events(client, ListEventsArgs(since=since, limit=limit, type=WAITING_EVENT))
-        out.extend(e.flat() for e in page.events)
-        if len(page.events) < limit:
-            return out
-        since = page.next_cursor
-
-
-async def material_repair(
-    client: PlantClient,
-    act: Act,
-    situation: Situation,
-    plant: _Plant,
-    material: str,
-    policy: SchedulingPolicy,
-) -> Decision:
-    """The material path (see the module docstring): `material` is the short one, or '' to find it."""
-    clock, jobs, current, machines, orders = plant
-    materials = (await list_materials(client, NoArgs())).materials
-    events = await _waiting_events(client)
-    if situation.trigger.get("type") == WAITING_EVENT:
-        events.append(dict(situation.trigger))
-    uses = material_uses(events, jobs)
-    looked = Evidence(
-        source="GET /materials, GET /events?type=job.waiting_material",
-        summary=f"{len(materials)} material(s); {len(events)} waiting-for-material event(s) tie "
-        f"{len(uses)} product(s) to their material.",
-        data={
-            "materials": [m.model_dump(mode="json") for m in materials],
-            "uses": {p: {"material": u.material, "per_part": u.per_part} for p, u in sorted(uses.items())},
-        },
-    )
-    if material:
-        found = [analyse(m, jobs, current, uses, clock) for m in materials if m.id == material]
-    else:
-        found = find_shortages(materials, jobs, current, uses, clock)
-    if not found:
-        why = f"{material} is not a material of the plant; see GET /materials." if material else ""
-        return _no_change(why or "No material is short.", looked, {})
-    shortage = found[0]
-    findings = shortage.findings()
-    if not any(u.material == shortage.material for u in uses.values()):
-        why = f"no job.waiting_material event names {shortage.material}, so which jobs need it is not known."
-        return _no_change(why, looked, findings)
-    if not shortage.lacking:
-        return _no_change(" ".join(shortage.explanation), looked, findings)
-    plan = plan_release(
-        shortage,
-        now_t=clock.t,
-        margin_s=policy.material_margin_s,
-        horizon_s=policy.material_horizon_h * 3600,
-    )
-    findings = shortage.findings(plan)
-    kept = [j for j in jobs if j.id not in plan.left_out]
-    held = dict.fromkeys(plan.held, plan.release_t or 0.0)
-    built = build_problem(clock, kept, current, machines, orders, situation.findings, policy, not_before=held)
-    done = await _solve_and_publish(act, built, policy, plan.note(shortage), findings)
-    if isinstance(done, Decision):
-        return done
-    result, call, version = done
-    findings |= _findings(built, result, version)
-    return Decision(
-        agent=AGENT,
-        summary=f"Re-planned around the {shortage.material} shortage: {plan.headline(shortage)}; "
-        f"schedule v{version} published ({len(result.changes)} operation(s) moved, "
-        f"{len(result.late_jobs)} job(s) late).",
-        observed=(
-            Evidence(
-                source="GET /jobs, GET /schedule, GET /assets, GET /work-orders",
-                summary=f"{len(built.problem.jobs)} unfinished job(s) planned, {len(plan.left_out)} left out.",
-            ),
-            looked,
-            *built.evidence,
-            findings_evidence("Material shortage, jobs held for the delivery, schedule changes.", **findings),
-        ),
-        rule=_MATERIAL_RULE + "; CP-SAT repair: weighted tardiness, then disruption, then makespan",
-        rationale=" ".join((*shortage.explanation, *plan.lines(shortage), *result.rationale)),
-        tool_calls=(call,),
-        confidence=0.85 if result.status.value == "OPTIMAL" else 0.75,
-        conflicts=built.conflicts,
-    )
-
-
-_MATERIAL_RULE = "stock allocated in planned order; jobs it does not cover start after the delivery"
-
-
-def _no_change(why: str, looked: Evidence, findings: dict[str, JsonValue]) -> Decision:
-    return Decision(
-        agent=AGENT,
-        summary=f"Schedule not republished: {why[:300]}",
-        observed=(looked, findings_evidence("No schedule change.", **findings)),
-        rule=_MATERIAL_RULE,
-        rationale=why,
-        confidence=0.5,
     )

@@ -76,7 +76,7 @@ def _no_critical(r: Reviewed) -> None:
 
 # Seeds whose tool wear raises no standing alarm within 24 h (seeds 0, 1, 2, 7, 10, 13 alarm
 # first and take the alarm path: test_incident_end_to_end covers those).
-@pytest.mark.parametrize("seed", [3, 5, 6, 11])
+@pytest.mark.parametrize("seed", [3, 6, 9, 11])
 def test_tool_wear_review_holds_exactly_the_affected_lots(seed: int, redis_url: str, key_prefix: str) -> None:
     truth = ground_truth("tool_wear", seed)
     r = _review("tool_wear", seed, redis_url, key_prefix)
@@ -103,7 +103,7 @@ def test_review_of_a_healthy_plant_is_no_fault_and_recorded(redis_url: str, key_
 
 
 # What must hold whatever a review finds: it finishes, and runs no critical action.
-@pytest.mark.parametrize(("scenario", "seed"), [("sensor_fault", 11), ("bearing_wear", 3)])
+@pytest.mark.parametrize(("scenario", "seed"), [("sensor_fault", 11), ("tool_wear", 12)])
 def test_review_without_a_drift_completes_cleanly(
     scenario: str, seed: int, redis_url: str, key_prefix: str
 ) -> None:
