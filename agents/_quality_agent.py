@@ -449,6 +449,8 @@ def _decide(
         "excursion": excursion,
     }
     if excursion is not None:
+        findings["affected_assets"] = excursion.get("machines", [])  # every machine the utility feeds
+    if excursion is not None:
         summary = f"Utility excursion: {len(held)} lot(s) held. {excursion['reason']}"
         confidence = 0.85
     elif not windows:

@@ -400,7 +400,7 @@ def outcome_of(state: IncidentState) -> dict[str, JsonValue]:
         "trigger": trigger.get("type"),
         "review": review,
         "root_cause": roots,
-        "affected_assets": f.get("affected_assets", []),
+        "affected_assets": _affected_assets(f, roots),
         "uncorroborated": f.get("uncorroborated", False),
         "failure_mode": f.get("failure_mode"),
         "work_orders": work_orders,
@@ -415,6 +415,24 @@ def outcome_of(state: IncidentState) -> dict[str, JsonValue]:
             {"t": p.get("t"), "time": p.get("time"), "reason": p.get("reason")} for p in passes[1:]
         ],
     }
+
+
+def _affected_assets(findings: Mapping[str, JsonValue], roots: JsonValue) -> list[JsonValue]:
+    """Assets whose operation the fault touched: a failed utility's fed machines, the machines a
+    material shortage starves, a faulty machine itself (and what its incident reached); none for
+    a failed instrument, whose machine is healthy."""
+    named = findings.get("affected_assets")
+    found = {str(a) for a in named} if isinstance(named, list) else set()
+    if (
+        findings.get("failure_mode") == "sensor_fault"
+        or findings.get("uncorroborated") is True
+        and not (findings.get("drift_machines") or findings.get("wo_type") in ("PdM", "PM"))
+    ):
+        return []
+    if findings.get("root_category") not in ("utility", "material") and isinstance(roots, list):
+        found |= {str(r) for r in roots}
+    out: list[JsonValue] = [*sorted(found)]
+    return out
 
 
 def _affected_lots(findings: Mapping[str, JsonValue], held: list[JsonValue]) -> list[JsonValue]:

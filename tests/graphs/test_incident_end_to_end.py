@@ -60,6 +60,7 @@ def test_incident_run_reaches_the_documented_end_state(
     assert out["root_cause"] == truth["root_cause"], out
     assert bad == [], bad
     assert out["affected_lots"] == sorted(truth["affected_lots"]), out
+    assert out["affected_assets"] == sorted(truth["affected_assets"]), out
     assert out["pending_approvals"] == []
     unapproved = [
         a for a in actions if a["risk"] == "critical" and a["status"] == "executed" and not a["approved_by"]
