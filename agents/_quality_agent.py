@@ -129,6 +129,7 @@ async def quality_agent(
     lots = {lot.id: lot for lot in (await list_lots(client, ListLotsArgs())).lots}
     calls: list[ToolCall] = []
     held: list[str] = []
+    standing: set[str] = set()
     excursion = await suspect_excursion(client, situation.findings, policy.excursion)
     for w in windows:
         if w.end_t is not None:
@@ -141,6 +142,8 @@ async def quality_agent(
         )
         for lot_id in w.lots:
             lot = lots.get(lot_id)
+            if lot is not None and lot.on_hold and lot.hold_by == AGENT:
+                standing.add(lot_id)  # held by quality before (an earlier pass, or a killed attempt)
             if lot is None or lot.on_hold or lot_id in held:
                 continue
             args: dict[str, JsonValue] = {"lot_id": lot_id, "reason": reason, "by": AGENT}
@@ -151,6 +154,8 @@ async def quality_agent(
         suspect, why, _ = excursion
         for lot_id in suspect:
             lot = lots.get(lot_id)
+            if lot is not None and lot.on_hold and lot.hold_by == AGENT:
+                standing.add(lot_id)  # held by quality before (an earlier pass, or a killed attempt)
             if lot is None or lot.on_hold or lot_id in held:
                 continue
             args = {"lot_id": lot_id, "reason": why, "by": AGENT}
@@ -162,7 +167,15 @@ async def quality_agent(
     info: dict[str, JsonValue] | None = None
     if excursion is not None:
         info = {"lots": [*excursion[0]], "reason": excursion[1], "machines": [*excursion[2]]}
-    return _decide(situation, measurements, windows, held, released, kept, capability, calls, policy, info)
+    decision = _decide(
+        situation, measurements, windows, held, released, kept, capability, calls, policy, info
+    )
+    still: list[JsonValue] = [*sorted(standing - set(released))]
+    return decision.model_copy(
+        update={
+            "observed": (*decision.observed, findings_evidence("lots held before", held_lots_standing=still))
+        }
+    )
 
 
 async def _read_all(client: PlantClient, page: int) -> list[Measurement]:

@@ -3,19 +3,24 @@
 Every hour a bearing runs adds wear, and wear adds vibration (temperature and current follow
 later, and less). A drifting transmitter moves one tag alone; a stuck one is flat; a spiking one
 jumps for single samples; a machine short of coolant heats up but does not shake. So the evidence
-is the asset's vibration tag over its running samples only (idle or off, a machine vibrates at
-another level altogether):
+is the asset's vibration tag in one operating state at a time, running (else idle): each state
+vibrates at a level of its own, and off says nothing.
 
 1. **Trend** (the main rule). The running vibration, fitted against the clock with single-bucket
    spikes set aside, climbs as a sustained ramp: steep (a slope per hour that is a real share of
-   the alarm limit, far above a healthy bearing's slow wear), significant (many standard errors),
-   rising from each quarter of the running history to the next, and better explained by a line
-   than by one step.
-2. **Level** (only when the running history is too short to tell a ramp from noise, e.g. a machine
-   that alarms minutes after it starts). The sustained running level, not a spike and not a frozen
-   reading, sits at the tag's high alarm limit (within three samples' noise of it): by ISO 10816
-   that is a mechanical condition, not a healthy machine. Lower confidence, no remaining-life
-   estimate. A long, flat history never falls back on the level: that is not wear.
+   the alarm limit, or of the asset's own level, far above a healthy bearing's slow wear),
+   significant (many standard errors), rising from each quarter of the running history to the
+   next, and better explained by a line than by one step. A machine that idles all day has one
+   load level, and its idle samples are its running history here.
+2. **Idle trend** (only when the running history is too short to tell a ramp from noise, e.g. a
+   press that ran an hour and idled the rest of the day). A bearing wears while it idles too, and
+   its idle vibration climbs by the same share of its own level: the same rule on the idle samples.
+   The remaining life projects the latest running level, grown as much as the idle line since.
+3. **Level** (when neither history tells, e.g. a machine that alarms minutes after it starts). The
+   sustained running level, not a spike and not a frozen reading, sits at the tag's high alarm
+   limit (within three samples' noise of it): by ISO 10816 that is a mechanical condition, not a
+   healthy machine. Lower confidence, no remaining-life estimate. A long, flat history never falls
+   back on the idle trend or the level: that is not wear.
 
 The failure mode comes from the plant's failure-mode map: the asset type's predictive mode
 (`PdM`/`PM`) revealed by a vibration tag going up. The mode's other tags (temperature, current)
@@ -23,6 +28,8 @@ are reported and raise the confidence, but are not required: they lag.
 
     finding = await assess_wear(client, "CNC-3")      # one asset, e.g. when its vibration alarms
     findings = await scan_wear(client)                # every rotating asset, most urgent first
+
+The numerics (the ramp, its verdict, the level) are in `agents._wear_trend`.
 """
 
 from __future__ import annotations
@@ -32,10 +39,19 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import numpy.typing as npt
 
 from agents._health import TagTrend, diagnose, health_index, tag_trend
-from agents._spc_constants import MAX_SUBGROUP, MIN_SUBGROUP, chart_constants
+from agents._wear_trend import (
+    Mask,
+    Series,
+    fit_ramp,
+    level_at_alarm,
+    otsu,
+    ramp_trend,
+    running_now,
+    settled,
+    verdict,
+)
 from tools import (
     Alarm,
     Asset,
@@ -59,8 +75,6 @@ from tools import (
     list_tags,
 )
 
-F64 = npt.NDArray[np.float64]
-Mask = npt.NDArray[np.bool_]
 Evidence = Literal["trend", "level"]
 _WEAR_TYPES = ("PdM", "PM")
 
@@ -68,7 +82,7 @@ _WEAR_TYPES = ("PdM", "PM")
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WearPolicy:
     """The numbers of the wear scan. Tuned on the sandbox plant (vibration noise 0.08-0.2 mm/s a
-    sample, a healthy bearing adding ~0.004 mm/s an hour, a worn one 0.05-0.3)."""
+    sample, a healthy bearing adding ~0.004 mm/s a running hour, a worn one 0.05-0.3; idling, 0.09 times that)."""
 
     lookback_s: float = 86400.0
     """History read before `until_t`: a day holds a worn bearing's climb many times over."""
@@ -77,22 +91,34 @@ class WearPolicy:
     resolves a machine's running / idle pattern, and the few running minutes of a machine that
     alarms right after it starts (two-minute buckets lost bearing_wear seed 9's)."""
     min_running_h: float = 0.5
-    """Running time needed before the trend is judged at all; below it only the level can speak."""
+    """Time in a state (running, or idle) needed before its trend is judged at all."""
     min_slope_frac_per_h: float = 0.005
     """Slope per hour, as a share of the tag's lowest high alarm limit, that counts as wear. Healthy
     bearings measure at most 0.2 % of the limit an hour (0.004-0.007 against 4.5 mm/s); worn ones in
-    the sandbox 0.7-7 %, the slowest being a press that mostly idles. 0.5 % sits between."""
+    the sandbox 0.7-7 % while running. 0.5 % sits between. But a worn bearing that idles (load 0.3:
+    it wears at 0.3 times the pace and shows 0.3 times the vibration per unit of wear) climbs only
+    0.17-1.6 % of the limit an hour (bearing_wear seeds 29-34, a press idling all day), below this
+    bar; `min_level_frac_per_h` judges those."""
+    min_level_frac_per_h: float = 0.005
+    """Or: slope per hour, as a share of the asset's own level in that state (the fitted line's start),
+    that counts as wear, when that is the lower bar. On its own scale the pace hardly depends on the
+    state (wear adds vibration in proportion to the load). Measured at 24 h over bearing_wear seeds
+    0-40 and the other six scenarios and the healthy plant (seeds 0-7), every asset, running and idle
+    fits: healthy ramps that pass every other test of the rule (`min_t_stat`, quarters, no step) climb
+    at most 0.33 %/h (a conveyor gearbox near 1.1 mm/s adding its 0.004 mm/s an hour; idle fits at
+    most 0.22 %); worn bearings at least 0.92 %/h (seed 34, a press idling near 1.3 mm/s, +0.012 an
+    hour), running ones 1-7 %. 0.5 % leaves 1.5x above the healthiest and 1.8x below the slowest."""
     min_t_stat: float = 6.0
     """The slope must be this many standard errors above zero (chance: about one in a billion), as
     a scan tests some twenty-five assets every shift."""
     undecided_se: float = 3.0
     """A slope whose upper bound (slope + this many standard errors) is still below the wear slope
     is flat for sure; one that is not, yet falls short of `min_t_stat`, is undecided (too little
-    running history), and only then is the level consulted."""
+    running history), and only then are the idle samples' trend and then the level consulted."""
     outlier_mad: float = 5.0
     """Buckets further than this many robust deviations from the fitted line are spikes."""
     quarters: int = 4
-    """The running history is cut into this many equal parts; each must sit higher than the last."""
+    """The state's history is cut into this many equal parts; each must sit higher than the last."""
     run_gap_frac: float = 0.15
     """A load tag (current, else speed) tells running from idle when its two levels differ by this
     share of the running level (a conveyor idles at 75 % of its running current, a grinder at 20 %);
@@ -109,10 +135,10 @@ class WearPolicy:
     """The level is at the alarm when level + this many sample deviations reaches the limit: the
     alarm then stands on the sustained level, ordinary noise carrying it over, not on spikes."""
     settle_s: float = 1800.0
-    """Corroborating temperatures are compared only this far into an unbroken run (two spindle
-    thermal time constants); vibration and current follow the load at once."""
+    """Corroborating temperatures are compared only this far into an unbroken spell in the judged
+    state (two spindle thermal time constants); vibration and current follow the load at once."""
     trend_confidence: float = 0.75
-    """Confidence of a ramp on the vibration alone: strong, but one tag."""
+    """Confidence of a ramp on the vibration alone (running or idle): strong, but one tag."""
     level_confidence: float = 0.55
     """Confidence of a level at the alarm without a trend: a worn bearing, or (rarely) a transmitter
     reading high; an inspection settles it."""
@@ -131,15 +157,18 @@ class WearFinding:
     failure_mode: str
     """The plant's failure-mode id for this asset type, e.g. `spindle_bearing_wear`."""
     evidence: Evidence
-    """`trend`: the vibration climbs as a ramp; `level`: too little running history for a trend,
-    but the sustained running vibration is at its alarm limit."""
+    """`trend`: the vibration climbs as a ramp (running, or idle when the machine hardly ran);
+    `level`: too little history for a trend, but the sustained running vibration is at its alarm
+    limit."""
     signs: tuple[TagTrend, ...]
-    """The trends of the tags the failure mode reveals, vibration first (running samples only)."""
+    """The trends of the tags the failure mode reveals, vibration first (the judged state's samples
+    only)."""
     health_index: float
     """1 healthy .. 0 failed (`agents._health.health_index` over `signs`)."""
     rul_hours: float | None
     """Hours until the vibration ramp reaches the next high alarm limit above it (0 if past every
-    limit), at the recent pace; None when there is no trend to project (`level` evidence)."""
+    limit), at the recent pace (an idle ramp: the running level, rising by the same share of itself);
+    None when there is no trend to project (`level` evidence)."""
     confidence: float
     explanation: str
 
@@ -198,25 +227,13 @@ def _wear_modes(modes: Sequence[FailureMode], tags: Sequence[Tag]) -> list[tuple
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class _Series:
-    """A bucketed tag history: bucket times, means, minima and maxima."""
-
-    t: F64
-    mean: F64
-    lo: F64
-    hi: F64
-    per_bucket: int
-    """Raw samples averaged into each bucket."""
-
-
 async def _history(
     client: PlantClient, tag_id: str, since: float, until: float, policy: WearPolicy
-) -> _Series:
+) -> Series:
     points = int(min(5000, max(1, (until - since) // policy.bucket_s)))
     args = GetTagHistoryArgs(tag_id=tag_id, since_t=since, until_t=until, max_points=points)
     h = await get_tag_history(client, args)
-    return _Series(
+    return Series(
         t=np.array([p.t for p in h.points], dtype=float),
         mean=np.array([p.value for p in h.points], dtype=float),
         lo=np.array([p.min for p in h.points], dtype=float),
@@ -245,28 +262,35 @@ async def _assess(
         return None
     since = max(0.0, until - policy.lookback_s)
     vh = await _history(client, vib.id, since, until, policy)
-    running = await _running(client, tags, since, until, len(vh.t), policy)
-    ramp = _ramp(vh, running, policy)
-    verdict = _verdict(ramp, highs[0], policy)
-    if verdict == "flat":
+    running, idle = await _states(client, tags, since, until, len(vh.t), policy)
+    ramp, state = fit_ramp(vh, running, policy), running
+    judged = verdict(ramp, highs[0], policy)
+    now: float | None = None
+    if judged == "undecided" and idle.any():
+        idle_ramp = fit_ramp(vh, idle, policy)
+        if idle_ramp is not None and verdict(idle_ramp, highs[0], policy) == "rising":
+            ramp, state, judged = idle_ramp, idle, "rising"
+            now = running_now(vh, running, idle_ramp, policy)
+    if judged == "flat":
         return None
-    if verdict == "rising":
+    where = "running" if state is running else "idle"
+    if judged == "rising":
         assert ramp is not None
-        vib_trend = _ramp_trend(vib_name, ramp, highs)
+        vib_trend = ramp_trend(vib_name, ramp, highs, state=where, now=now)
         evidence: Evidence = "trend"
     else:
-        level = _level(vib_name, vh, running, highs[0], policy)
+        level = level_at_alarm(vib_name, vh, running, highs[0], policy)
         if level is None:
             return None
         vib_trend = level
         evidence = "level"
     trends = {vib_name: vib_trend}
-    settled = _settled(running, vh.t, policy)
+    calm = settled(state, vh.t, policy)
     for m, _ in candidates:
         for r in m.reveals:
             if r.tag is not None and r.tag not in trends and r.tag in by_name:
                 h = await _history(client, by_name[r.tag].id, since, until, policy)
-                keep = settled if len(h.t) == len(settled) else [False] * len(h.t)
+                keep = calm if len(h.t) == len(calm) else [False] * len(h.t)
                 trends[r.tag] = tag_trend(r.tag, h.t.tolist(), h.mean.tolist(), running=keep)
     best = diagnose([m.model_dump(mode="json") for m, _ in candidates], trends)[0]
     mode = next(m for m, _ in candidates if m.id == best.failure_mode)
@@ -277,9 +301,12 @@ async def _assess(
         assert ramp is not None
         confidence = policy.trend_confidence + policy.sign_confidence * len(others)
         how = (
-            f"{vib_name} climbs {ramp.slope_per_h:+.3g}/h over {ramp.running_h:.1f} running h "
-            f"({ramp.start:.3g} to {ramp.end:.3g}, {ramp.t_stat:.0f} standard errors, no step, no spikes)"
+            f"{vib_name} climbs {ramp.slope_per_h:+.3g}/h over {ramp.hours:.1f} {where} h "
+            f"({ramp.start:.3g} to {ramp.end:.3g}, {100 * ramp.slope_per_h / ramp.start:.2g} % of its level "
+            f"an hour, {ramp.t_stat:.0f} standard errors, no step, no spikes)"
         )
+        if now is not None:
+            how += f", running at ~{now:.3g} now"
     else:
         confidence = policy.level_confidence + policy.sign_confidence * len(others)
         how = f"too little running history for a trend, but {vib_trend.explanation}"
@@ -300,19 +327,20 @@ async def _assess(
     )
 
 
-# -- running samples -----------------------------------------------------------------------------
-async def _running(
+async def _states(
     client: PlantClient, tags: Sequence[Tag], since: float, until: float, n: int, policy: WearPolicy
-) -> Mask:
-    """Buckets the asset spent wholly running, told by a load tag.
+) -> tuple[Mask, Mask]:
+    """Buckets the asset spent wholly running, and wholly idle, told by a load tag.
 
     Off is near zero. Running and idle are told apart by splitting the load tag's levels in two
     (Otsu), if the two levels differ by `run_gap_frac` of the running level; a bucket runs when even
-    its minimum is at the running level, so one that mixes running and idle is dropped. Current is
-    tried first (every rotating asset draws less idle); speed (zero when idle, but a conveyor's belt
-    speed does not change) when current shows one level only. One level only: all above `off_frac`.
+    its minimum is at the running level, and idles when even its maximum is below it (and its minimum
+    above off), so one that mixes states is dropped. Current is tried first (every rotating asset
+    draws less idle); speed (zero when idle, but a conveyor's belt speed does not change) when current
+    shows one level only. One level only: all above `off_frac` runs, nothing idles.
     """
     loads = [t for t in tags if t.kind == "current"] + [t for t in tags if t.kind == "speed"]
+    none = np.zeros(n, dtype=bool)
     floor_mask: Mask | None = None
     for tag in loads:
         s = await _history(client, tag.id, since, until, policy)
@@ -324,168 +352,12 @@ async def _running(
         floor = policy.off_frac * top
         floor_mask = s.lo > floor
         on = s.mean[s.mean > floor]
-        cut = _otsu(on)
+        cut = otsu(on)
         if cut is not None:
             upper, lower = on[on >= cut], on[on < cut]
             if float(upper.mean() - lower.mean()) >= policy.run_gap_frac * float(upper.mean()):
-                split: Mask = s.lo >= cut
-                return split
-    return floor_mask if floor_mask is not None else np.ones(n, dtype=bool)
-
-
-def _otsu(x: F64) -> float | None:
-    """The threshold splitting `x` into two classes with the largest between-class variance."""
-    s = np.sort(x)
-    n = len(s)
-    if n < 4 or s[0] == s[-1]:
-        return None
-    csum = np.cumsum(s)
-    k = np.arange(1, n)
-    m1 = csum[:-1] / k
-    m2 = (csum[-1] - csum[:-1]) / (n - k)
-    i = int(np.argmax(k * (n - k) * (m1 - m2) ** 2))
-    return float((s[i] + s[i + 1]) / 2)
-
-
-def _settled(running: Mask, t: F64, policy: WearPolicy) -> list[bool]:
-    """Running buckets at least `settle_s` into an unbroken run: temperatures have caught up."""
-    out: list[bool] = []
-    start: float | None = None
-    for on, ti in zip(running.tolist(), t.tolist(), strict=True):
-        start = (ti if start is None else start) if on else None
-        out.append(start is not None and ti - start >= policy.settle_s)
-    return out
-
-
-# -- trend and level -----------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class _Ramp:
-    slope_per_h: float
-    se: float
-    t_stat: float
-    noise: float
-    start: float
-    end: float
-    running_h: float
-    quarter_rises: tuple[float, ...]
-    step_better: bool
-
-
-def _ramp(vib: _Series, running: Mask, policy: WearPolicy) -> _Ramp | None:
-    """Fit the running vibration against the clock, spikes set aside; None if too little running.
-
-    Against the clock, not against running time: a bearing also wears (more slowly) while it idles,
-    so on a running-time axis every idle spell would show as a step.
-    """
-    t, v = vib.t[running], vib.mean[running]
-    dt = float(np.median(np.diff(vib.t))) if len(vib.t) > 1 else policy.bucket_s
-    running_h = len(v) * dt / 3600.0
-    if running_h < policy.min_running_h or len(v) < 3 * policy.quarters:
-        return None
-    x = (t - t[0]) / 3600.0
-    good = np.ones(len(v), dtype=bool)
-    for _ in range(2):
-        slope, icept = np.polyfit(x[good], v[good], 1)
-        resid = v - (slope * x + icept)
-        mad = 1.4826 * float(np.median(np.abs(resid[good] - np.median(resid[good]))))
-        if mad <= 0:
-            break
-        good = np.abs(resid) <= policy.outlier_mad * mad
-    xs, vs = x[good], v[good]
-    if np.ptp(xs) <= 0:
-        return None
-    slope, icept = np.polyfit(xs, vs, 1)
-    resid = vs - (slope * xs + icept)
-    noise = max(float(np.std(resid, ddof=2)), 1e-9)
-    se = noise / float(np.sqrt(np.sum((xs - xs.mean()) ** 2)))
-    bounds = np.linspace(0, len(vs), policy.quarters + 1).astype(int)
-    meds = [float(np.median(vs[a:b])) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
-    return _Ramp(
-        slope_per_h=float(slope),
-        se=se,
-        t_stat=float(slope) / se,
-        noise=noise,
-        start=float(icept + slope * xs[0]),
-        end=float(icept + slope * xs[-1]),
-        running_h=running_h,
-        quarter_rises=tuple(b - a for a, b in zip(meds[:-1], meds[1:], strict=True)),
-        step_better=_best_step_sse(vs) < float(np.sum(resid**2)),
-    )
-
-
-def _best_step_sse(v: F64) -> float:
-    """Residual sum of squares of the best one-step (two-level) fit of `v` in its order."""
-    n = len(v)
-    c1, c2 = np.cumsum(v), np.cumsum(v**2)
-    k = np.arange(1, n)
-    left = c2[:-1] - c1[:-1] ** 2 / k
-    right = (c2[-1] - c2[:-1]) - (c1[-1] - c1[:-1]) ** 2 / (n - k)
-    return float(np.min(left + right))
-
-
-def _verdict(ramp: _Ramp | None, limit: float, policy: WearPolicy) -> Literal["rising", "flat", "undecided"]:
-    if ramp is None:
-        return "undecided"
-    wear_slope = policy.min_slope_frac_per_h * limit
-    if (
-        ramp.slope_per_h >= wear_slope
-        and ramp.t_stat >= policy.min_t_stat
-        and all(r > 0 for r in ramp.quarter_rises)
-        and not ramp.step_better
-    ):
-        return "rising"
-    if ramp.slope_per_h + policy.undecided_se * ramp.se >= wear_slope and ramp.t_stat < policy.min_t_stat:
-        return "undecided"
-    return "flat"
-
-
-def _ramp_trend(name: str, ramp: _Ramp, highs: Sequence[float]) -> TagTrend:
-    """The vibration ramp as a `TagTrend`: baseline and current from the fitted line."""
-    limit = next((h for h in highs if h > ramp.end), None)
-    hours: float | None = 0.0 if limit is None else (limit - ramp.end) / ramp.slope_per_h
-    limit = highs[-1] if limit is None else limit
-    shift = (ramp.end - ramp.start) / ramp.noise
-    text = (
-        f"{name}: {ramp.end:.4g} from {ramp.start:.4g} over {ramp.running_h:.1f} running h "
-        f"({shift:+.1f} bucket deviations), slope {ramp.slope_per_h:+.3g}/h"
-        + (f", reaches {limit:g} in {hours:.1f} h" if hours else f", past {limit:g}")
-    )
-    return TagTrend(
-        tag=name, direction="up", shift_sigma=shift, slope_per_h=ramp.slope_per_h, baseline=ramp.start,
-        current=ramp.end, hours_to_limit=hours, limit=limit, explanation=text,
-    )  # fmt: skip
-
-
-def _level(name: str, vib: _Series, running: Mask, limit: float, policy: WearPolicy) -> TagTrend | None:
-    """The sustained running level, if it sits at the alarm limit (see `WearPolicy.level_noise`).
-
-    The median of the running buckets ignores spikes; a reading that never varies within a bucket is
-    frozen, not a machine.
-    """
-    v, lo, hi = vib.mean[running], vib.lo[running], vib.hi[running]
-    if len(v) < policy.min_level_buckets or float(np.median(hi - lo)) <= 0:
-        return None
-    level = float(np.median(v[-policy.level_buckets :]))
-    sample_sd = _sample_sd(v, hi - lo, vib.per_bucket)
-    if level + policy.level_noise * sample_sd < limit:
-        return None
-    text = (
-        f"{name}: running level {level:.4g} over {len(v)} running buckets, "
-        f"within {policy.level_noise:g} sample deviations ({sample_sd:.2g}) of its alarm limit {limit:g}"
-    )
-    return TagTrend(
-        tag=name, direction="up", shift_sigma=0.0, slope_per_h=0.0, baseline=level, current=level,
-        hours_to_limit=0.0, limit=limit, explanation=text,
-    )  # fmt: skip
-
-
-def _sample_sd(means: F64, ranges: F64, per_bucket: int) -> float:
-    """One raw sample's noise: the median range within a bucket over d2 (the range of a normal sample
-    of that size is d2 deviations), robust to spike buckets; else the spread of bucket means."""
-    if MIN_SUBGROUP <= per_bucket <= MAX_SUBGROUP:
-        return float(np.median(ranges)) / chart_constants(per_bucket).d2
-    spread = 1.4826 * float(np.median(np.abs(means - np.median(means))))
-    return spread * float(np.sqrt(per_bucket))
+                return s.lo >= cut, (s.hi < cut) & floor_mask
+    return (floor_mask if floor_mask is not None else np.ones(n, dtype=bool)), none
 
 
 __all__ = ["WearFinding", "WearPolicy", "assess_wear", "scan_wear"]

@@ -16,7 +16,9 @@ state, never a hang; a resumed node re-sends the same idempotency keys, so nothi
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
@@ -248,8 +250,11 @@ def _gate(
 ) -> Any:
     """The `Act` of one specialist run: reads run, writes run keyed, critical ones wait for approval.
 
-    Keys are `run_id:agent:n` in the first pass and `run_id:pK:agent:n` in follow-up pass K, so
-    a resumed node re-sends the same keys and a later pass never reuses one."""
+    Keys are `run_id:agent:tool:digest` in the first pass and `run_id:pK:agent:tool:digest` in
+    follow-up pass K, the digest taken over the arguments: a resumed node re-sends the same key
+    for the same action, whatever it skips this time (a specialist reads the plant, which its
+    killed attempt may have changed), a different action never reuses a key, and a later pass
+    never reuses one of an earlier pass."""
     calls = 0
     scope = run_id if pass_no == 1 else f"{run_id}:p{pass_no}"
 
@@ -259,7 +264,8 @@ def _gate(
         spec = find_tool(tool_name)
         if spec.risk == "read":
             return await spec.invoke(client, args)
-        key = f"{scope}:{agent}:{calls}"
+        digest = hashlib.sha256(json.dumps(dict(args), sort_keys=True, default=str).encode()).hexdigest()[:16]
+        key = f"{scope}:{agent}:{tool_name}:{digest}"
         plain = _JSON_ARGS.validate_python(dict(args))
         base = {
             "agent": agent,
@@ -373,6 +379,8 @@ def outcome_of(state: IncidentState) -> dict[str, JsonValue]:
     wos = f.get("work_orders")
     work_orders = wos if isinstance(wos, list) else results("create_work_order", "id")
     held = results("hold_lot", "id")
+    standing = f.get("held_lots_standing")  # held by quality already (e.g. by a killed attempt)
+    held += [x for x in (standing if isinstance(standing, list) else []) if x not in held]
     passes = state.get("passes") or [state.get("trigger", {})]
     trigger = passes[0]
     status = "failed" if state.get("failure") else "completed"

@@ -6,8 +6,8 @@ It reads the plant through read tools (directly, or through `act`) and never cal
 critical tool itself: it calls `await act(tool_name, args)` and the graph decides.
 
     read      run as is
-    write     run with the idempotency key f"{run_id}:{agent}:{n}" (n counts the specialist's
-              `act` calls, so the key is stable when a resumed node re-runs the specialist)
+    write     run with the idempotency key f"{run_id}:{agent}:{tool}:{digest of the args}" (the
+              same action gets the same key when a resumed node re-runs the specialist)
     critical  not run: the graph raises a LangGraph `interrupt` with the proposed action and its
               rationale; it runs only after a supervisor approves (`Command(resume=Approval)`).
               A rejected action comes back as a `Declined`.

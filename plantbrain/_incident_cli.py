@@ -38,7 +38,19 @@ from graphs import (
     resume_incident,
     run_incident,
 )
-from tools import Clock, Event, EventPage, PlantClient, PlantClientConfig, ToolError, find_tool
+from tools import (
+    Clock,
+    Event,
+    EventPage,
+    ListLotsArgs,
+    LotActionArgs,
+    PlantClient,
+    PlantClientConfig,
+    ToolError,
+    find_tool,
+    hold_lot,
+    list_lots,
+)
 
 STEP_S = 600.0
 """The sandbox clock advances in steps of this many seconds while watching for the fault."""
@@ -155,9 +167,17 @@ async def follow_up_trigger(client: PlantClient) -> dict[str, JsonValue]:
 
 
 async def rebuild_sandbox(
-    origin: PlantOrigin, actions: list[Mapping[str, JsonValue]], client: PlantClient
+    origin: PlantOrigin,
+    actions: list[Mapping[str, JsonValue]],
+    client: PlantClient,
+    *,
+    standing: list[JsonValue] | None = None,
 ) -> None:
-    """Bring a fresh sandbox (same seed and scenario) to the run's clock and replay its writes."""
+    """Bring a fresh sandbox (same seed and scenario) to the run's clock and replay its writes.
+
+    `standing`: lots quality reports held (`held_lots_standing`) whose hold has no record, because
+    the worker that applied it was killed before its step was checkpointed; they are held again
+    after the replay, so the rebuilt plant matches the one the run left."""
     await advance_to(client, origin.clock_t)
     for a in actions:
         if a.get("status") != "executed":
@@ -168,6 +188,15 @@ async def rebuild_sandbox(
         args = a.get("args")
         assert isinstance(args, dict)
         await find_tool(str(a["tool"])).invoke(client, args, idempotency_key=str(a["idempotency_key"]))
+    held = {lot.id for lot in (await list_lots(client, ListLotsArgs(on_hold=True))).lots}
+    for lot_id in standing or []:
+        if str(lot_id) not in held:
+            args = {
+                "lot_id": str(lot_id),
+                "by": "quality",
+                "reason": "held by the run (record lost with a killed worker)",
+            }
+            await hold_lot(client, LotActionArgs.model_validate(args))
 
 
 async def drive_incident(
@@ -231,7 +260,13 @@ async def incident_answer(
         origin = PlantOrigin.model_validate(state.get("origin") or {})
         async with _client(origin.base_url, origin.seed or 0, origin.scenario) as client:
             if origin.base_url is None:
-                await rebuild_sandbox(origin, list(state.get("actions", [])), client)
+                standing = (state.get("findings") or {}).get("held_lots_standing")
+                await rebuild_sandbox(
+                    origin,
+                    list(state.get("actions", [])),
+                    client,
+                    standing=standing if isinstance(standing, list) else None,
+                )
             return await resume_incident(client, saver, run_id, answer)
 
 
