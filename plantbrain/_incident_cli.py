@@ -288,8 +288,11 @@ def _print(outcome: Mapping[str, Any], as_json: bool) -> None:
     lines = [
         f"run {outcome.get('run_id')}: {outcome.get('status')}",
         f"  root cause: {', '.join(outcome.get('root_cause') or []) or '-'}"
-        + ("  (uncorroborated: instrument suspect)" if outcome.get("uncorroborated") else ""),
-        f"  work orders: {', '.join(outcome.get('work_orders') or []) or '-'}",
+        + ("  (its instrument, not the machine)" if outcome.get("failure_mode") == "sensor_fault" else ""),
+        f"  work orders: {', '.join(outcome.get('work_orders') or []) or '-'}"
+        + (f"  ({outcome['failure_mode']})" if outcome.get("failure_mode") else ""),
+        f"  affected assets: {', '.join(map(str, outcome.get('affected_assets') or [])) or '-'}",
+        f"  affected lots: {', '.join(map(str, outcome.get('affected_lots') or [])) or '-'}",
         f"  lots held: {', '.join(map(str, outcome.get('held_lots') or [])) or '-'}",
         f"  schedule changes: {', '.join(map(str, outcome.get('schedule_changes') or [])) or '-'}",
     ]
@@ -299,6 +302,8 @@ def _print(outcome: Mapping[str, Any], as_json: bool) -> None:
             f"  shift review at {review.get('time')}: {', '.join(review.get('specialists') or []) or '-'}"
             + (" found nothing" if not review.get("found") else "")
         )
+    for f in outcome.get("follow_ups") or []:
+        lines.append(f"  followed up at {f.get('time')}: {f.get('reason')}")
     for p in outcome.get("pending_approvals") or []:
         lines.append(f"  pending approval: {p.get('tool')} {json.dumps(p.get('args'))}")
     for s in outcome.get("skipped") or []:
