@@ -170,6 +170,8 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
             trends = await _trends(client, asset, f)
             candidates = [m for m in modes if m.id != SENSOR_MODE and (not down or m.wo_type in ("CM", "EM"))]
         ranked = _rank(diagnose([m.model_dump(mode="json") for m in candidates], trends))
+        if down:
+            ranked = _rank([_primary_or_nothing(d, candidates) for d in ranked])
         best = ranked[0]
         mode = next(m for m in candidates if m.id == best.failure_mode)
         hi = health_index(list(trends.values()))
@@ -236,6 +238,18 @@ async def maintenance_agent(client: PlantClient, act: Act, situation: Situation)
         tool_calls=tuple(calls),
         confidence=round(min(confidence, 0.95), 3),
     )
+
+
+def _primary_or_nothing(d: Diagnosis, modes: list[FailureMode]) -> Diagnosis:
+    """For an asset already down, a mode counts only if its primary sign (the first it reveals)
+    is there: once a machine stops, its temperatures and flows move whatever broke, so a
+    secondary sign alone (a warm spindle) cannot name a coolant starvation over a drive failure.
+    Without a primary sign the score is 0 and the more severe corrective mode is proposed."""
+    mode = next(m for m in modes if m.id == d.failure_mode)
+    first = mode.reveals[0] if mode.reveals else None
+    if first is None or first.tag is None or f"{first.tag} {first.direction}" in d.matched:
+        return d
+    return replace(d, score=0.0, matched=())
 
 
 def _rank(ds: list[Diagnosis]) -> list[Diagnosis]:

@@ -49,6 +49,7 @@ from agents._wear_trend import (
     otsu,
     ramp_trend,
     running_now,
+    sample_sd,
     settled,
     verdict,
 )
@@ -133,7 +134,8 @@ class WearPolicy:
     history that may be climbing."""
     level_noise: float = 3.0
     """The level is at the alarm when level + this many sample deviations reaches the limit: the
-    alarm then stands on the sustained level, ordinary noise carrying it over, not on spikes."""
+    alarm then stands on the sustained level, ordinary noise carrying it over, not on spikes. A load
+    tag shows a level at all only when some bucket's minimum is this many deviations above zero."""
     settle_s: float = 1800.0
     """Corroborating temperatures are compared only this far into an unbroken spell in the judged
     state (two spindle thermal time constants); vibration and current follow the load at once."""
@@ -315,6 +317,7 @@ async def _assess(
     )
     if rul is not None:
         text += f"; next alarm limit in ~{rul:.0f} h" if rul > 0 else "; past its alarm limits"
+        text += " if it keeps idling" if where == "idle" and now is None and rul > 0 else ""
     return WearFinding(
         asset=asset.id,
         failure_mode=mode.id,
@@ -337,7 +340,9 @@ async def _states(
     its minimum is at the running level, and idles when even its maximum is below it (and its minimum
     above off), so one that mixes states is dropped. Current is tried first (every rotating asset
     draws less idle); speed (zero when idle, but a conveyor's belt speed does not change) when current
-    shows one level only. One level only: all above `off_frac` runs, nothing idles.
+    shows one level only. One level only: all above `off_frac` runs, nothing idles. A load that never
+    leaves zero (no bucket whose minimum is `level_noise` sample deviations above it) shows no level:
+    off, or, a speed while the current is on, idling throughout.
     """
     loads = [t for t in tags if t.kind == "current"] + [t for t in tags if t.kind == "speed"]
     none = np.zeros(n, dtype=bool)
@@ -347,7 +352,10 @@ async def _states(
         if len(s.t) != n or n == 0:
             continue
         top = float(np.percentile(s.hi, 95))
-        if top <= 0:
+        if top <= 0 or not np.any(s.lo > policy.level_noise * sample_sd(s.mean, s.hi - s.lo, s.per_bucket)):
+            if tag.kind == "speed" and floor_mask is not None and floor_mask.any():
+                return none, floor_mask
+            floor_mask = none if floor_mask is None else floor_mask
             continue
         floor = policy.off_frac * top
         floor_mask = s.lo > floor
