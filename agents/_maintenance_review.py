@@ -9,6 +9,8 @@ order for the bearing mode). `raise_work_order` never duplicates an open order f
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pydantic import JsonValue
 
 from agents._decision import Decision, Evidence, ToolCall
@@ -64,6 +66,18 @@ async def raise_work_order(
     return wo.id, f"{wo.id}: {mode.wo_type} P{priority} on {asset} for {mode.id} ({mode.skill})."
 
 
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """What a health scan found on one asset, as a work order to raise."""
+
+    asset: str
+    mode: str
+    priority: int
+    text: str
+    source: str
+    data: dict[str, JsonValue]
+
+
 async def review(
     client: PlantClient, act: Act, situation: Situation, *, diagnose_one: Specialist
 ) -> Decision:
@@ -84,51 +98,48 @@ async def review(
     extra_obs: list[Evidence] = []
     extra_wos: list[JsonValue] = []
     extra_modes: list[JsonValue] = []
+    scans: list[_Found] = []
     for fault in await scan_instruments(client):
-        if fault.asset in suspects:
-            continue  # its parts drifted: a process fault, diagnosed above
-        modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=fault.asset))).failure_modes
-        mode = next((m for m in modes if m.id == SENSOR_MODE), None)
-        if mode is None:
-            continue
         text = (
             f"{fault.explanation} The machine itself is healthy: repair or replace the transmitter; "
             "no stop, no process change."
         )
-        wo_id, line = await raise_work_order(
-            client, act, calls, asset=fault.asset, mode=mode, priority=4, text=text, lockout=False
-        )
-        suspects.append(fault.asset)
-        extra_wos.append(wo_id)
-        extra_modes.append(mode.id)
-        extra_obs.append(
-            Evidence(
-                source=f"GET /tags/{fault.tag}/history (instrument scan)",
-                summary=f"{line} {fault.explanation}",
-                data={"asset": fault.asset, "tag": fault.tag, "kind": fault.kind, "onset_t": fault.onset_t},
+        data: dict[str, JsonValue] = {"tag": fault.tag, "kind": fault.kind, "onset_t": fault.onset_t}
+        scans.append(
+            _Found(
+                fault.asset, SENSOR_MODE, 4, text, f"GET /tags/{fault.tag}/history (instrument scan)", data
             )
         )
     for worn in await scan_wear(client):
-        if worn.asset in suspects:
-            continue
-        modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=worn.asset))).failure_modes
-        mode = next((m for m in modes if m.id == worn.failure_mode), None)
+        text = f"{worn.explanation} Plan the bearing change before it fails; no stop now."
+        soon = worn.rul_hours is None or worn.rul_hours < 24
+        data = {"failure_mode": worn.failure_mode, "rul_hours": worn.rul_hours}
+        scans.append(
+            _Found(
+                worn.asset,
+                worn.failure_mode,
+                2 if soon else 3,
+                text,
+                f"GET /tags/{worn.asset}.*/history (wear scan)",
+                data,
+            )
+        )
+    for x in scans:
+        if x.asset in suspects:
+            continue  # its parts drifted (a process fault, diagnosed above) or another scan has it
+        modes = (await get_asset_failure_modes(client, GetAssetArgs(asset_id=x.asset))).failure_modes
+        mode = next((m for m in modes if m.id == x.mode), None)
         if mode is None:
             continue
-        soon = worn.rul_hours is None or worn.rul_hours < 24
-        text = f"{worn.explanation} Plan the bearing change before it fails; no stop now."
+        lockout = False if x.mode == SENSOR_MODE else None
         wo_id, line = await raise_work_order(
-            client, act, calls, asset=worn.asset, mode=mode, priority=2 if soon else 3, text=text
+            client, act, calls, asset=x.asset, mode=mode, priority=x.priority, text=x.text, lockout=lockout
         )
-        suspects.append(worn.asset)
+        suspects.append(x.asset)
         extra_wos.append(wo_id)
         extra_modes.append(mode.id)
         extra_obs.append(
-            Evidence(
-                source=f"GET /tags/{worn.asset}.*/history (wear scan)",
-                summary=f"{line} {worn.explanation}",
-                data={"asset": worn.asset, "failure_mode": worn.failure_mode, "rul_hours": worn.rul_hours},
-            )
+            Evidence(source=x.source, summary=f"{line} {x.text}", data={"asset": x.asset, **x.data})
         )
     if extra_obs:
         parts.append(

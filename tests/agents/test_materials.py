@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -27,7 +27,9 @@ from agents._materials import (
 from agents._scheduling_agent import SchedulingPolicy, scheduling_agent
 from agents._specialist import Situation, findings_of
 from sandbox_plant import create_app, ground_truth
-from tools import Clock, Job, Material, PlantClient, PlantClientConfig, Risk, Schedule, find_tool
+from tools import Clock, Job, Material, PlantClient, PlantClientConfig, Risk, Schedule
+
+from .support import RecordingAct
 
 # -- the analysis on hand-made inputs ----------------------------------------------------------------
 RESET = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
@@ -200,19 +202,6 @@ WATCH_S = 8 * 3600.0
 
 
 @dataclass
-class RecordingAct:
-    """The graph's `act`, minus approval: runs the real tool with a stable idempotency key."""
-
-    client: PlantClient
-    calls: list[tuple[str, Risk]] = field(default_factory=list)
-
-    async def __call__(self, tool: str, args: Mapping[str, object]) -> object:
-        spec = find_tool(tool)
-        self.calls.append((tool, spec.risk))
-        return await spec.invoke(self.client, dict(args), idempotency_key=f"run-m:scheduling:{tool}")
-
-
-@dataclass
 class Outcome:
     trigger: dict[str, Any]
     decision: Decision
@@ -247,7 +236,7 @@ async def _drive(seed: int, *, policy: SchedulingPolicy = POLICY, via_findings: 
         jobs = (await raw.get("/jobs")).json()
         waiting = {j["lot"] for j in jobs if j["waiting_material"]}
         before = (await raw.get("/schedule")).json()
-        act = RecordingAct(client)
+        act = RecordingAct(client, "run-m")
         if via_findings:
             situation = Situation(
                 run_id="run-m", findings={"material_shortage": {"material": trigger["material"]}}
@@ -387,7 +376,7 @@ def test_nothing_is_republished_without_a_shortage_to_act_on(material: str, why:
     async def run() -> tuple[Decision, list[tuple[str, Risk]]]:
         transport = httpx.ASGITransport(app=create_app(seed=0, scenario="material_shortage"))
         async with PlantClient(PlantClientConfig(base_url="http://plant"), transport=transport) as client:
-            act = RecordingAct(client)
+            act = RecordingAct(client, "run-m")
             situation = Situation(run_id="run-m", findings={"material_shortage": {"material": material}})
             return await scheduling_agent(client, act, situation, policy=POLICY), act.calls
 

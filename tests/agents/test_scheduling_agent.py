@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,7 +15,9 @@ from agents._scheduling_agent import SchedulingPolicy, scheduling_agent
 from agents._scheduling_validate import validate
 from agents._specialist import findings_of
 from sandbox_plant import Plant, create_app, ground_truth
-from tools import PlantClient, PlantClientConfig, Risk, find_tool
+from tools import PlantClient, PlantClientConfig
+
+from .support import RecordingAct
 
 SEEDS = (0, 1, 2, 3, 4)
 POLICY = SchedulingPolicy(time_limit_s=3.0)
@@ -27,19 +28,6 @@ class Situation:
     run_id: str = "run-s"
     trigger: dict[str, Any] = field(default_factory=dict)
     findings: dict[str, JsonValue] = field(default_factory=dict)
-
-
-@dataclass
-class RecordingAct:
-    """The graph's `act`, minus approval: runs the real tool with a stable idempotency key."""
-
-    client: PlantClient
-    calls: list[tuple[str, Risk]] = field(default_factory=list)
-
-    async def __call__(self, tool: str, args: Mapping[str, object]) -> object:
-        spec = find_tool(tool)
-        self.calls.append((tool, spec.risk))
-        return await spec.invoke(self.client, dict(args), idempotency_key=f"run-s:scheduling:{tool}")
 
 
 @dataclass
@@ -65,7 +53,7 @@ async def _run(seed: int, findings: dict[str, JsonValue] | None = None) -> Outco
         httpx.AsyncClient(transport=transport, base_url="http://plant") as raw,
     ):
         before, jobs_before = (await raw.get("/schedule")).json(), (await raw.get("/jobs")).json()
-        act = RecordingAct(client)
+        act = RecordingAct(client, "run-s")
         situation = Situation(findings=findings or {})
         decision = await scheduling_agent(client, act, situation, policy=POLICY)
         after, jobs_after = (await raw.get("/schedule")).json(), (await raw.get("/jobs")).json()

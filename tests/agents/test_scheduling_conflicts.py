@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -38,6 +38,8 @@ from tools import (
     list_work_orders,
 )
 
+from .support import RecordingAct
+
 SEED = 0
 START_S = 1800.0
 """The plant runs half an hour on its initial schedule before the work order comes in."""
@@ -46,20 +48,6 @@ WINDOW = (3600.0, 18000.0)
 """After the operation running on CNC-1 at START_S ends (about t=3000 s), over two queued ones."""
 POLICY = SchedulingPolicy(time_limit_s=2.0)
 RULE = "safety > quality > delivery > cost"
-
-
-@dataclass
-class RecordingAct:
-    """The graph's `act`, minus approval: runs the real tool with an idempotency key per call."""
-
-    client: PlantClient
-    calls: list[tuple[str, Risk]] = field(default_factory=list)
-
-    async def __call__(self, tool: str, args: Mapping[str, object]) -> object:
-        spec = find_tool(tool)
-        self.calls.append((tool, spec.risk))
-        key = f"run-c:scheduling:{tool}:{len(self.calls)}"
-        return await spec.invoke(self.client, dict(args), idempotency_key=key)
 
 
 @dataclass
@@ -101,7 +89,7 @@ async def _drive(order: dict[str, JsonValue], *, window_end: float) -> Outcome:
         assert isinstance(wo_id, str)
         work_order = (await raw.get(f"/work-orders/{wo_id}")).json()
         before = (await raw.get("/schedule")).json()
-        act = RecordingAct(client)
+        act = RecordingAct(client, "run-c")
         trigger: dict[str, JsonValue] = {"type": "work_order.created", "work_order": wo_id, "asset": MACHINE}
         decision = await scheduling_agent(
             client, act, Situation(run_id="run-c", trigger=trigger), policy=POLICY
