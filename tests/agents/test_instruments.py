@@ -26,7 +26,8 @@ from tools import PlantClient, PlantClientConfig
 DAY_S = 86400.0
 BUCKET_S = 250.0
 """Bucket width of a 24 h scan at the default 360 points (25 samples of 10 s)."""
-FAULT_SEEDS = range(16)
+FAULT_SEEDS = range(10)
+"""Both variants occur (checked below); all of 0..15 pass, the make-test slice keeps 0..9."""
 OTHER_SCENARIOS = (
     "coolant_pump_failure",
     "bearing_wear",
@@ -75,7 +76,7 @@ def test_finds_the_failed_transmitter(seed: int) -> None:
 # sixteen sensor_fault runs are negative controls too, for every tag but the failed one.
 @pytest.mark.parametrize(
     ("scenario", "seed"),
-    [(s, seed) for s in OTHER_SCENARIOS for seed in range(3)] + [(None, seed) for seed in range(2)],
+    [(s, seed) for s in OTHER_SCENARIOS for seed in range(2)] + [(None, seed) for seed in range(2)],
 )
 def test_no_finding_without_a_failed_instrument(scenario: str | None, seed: int) -> None:
     plant = Plant(seed=seed, scenario=scenario)

@@ -40,9 +40,11 @@ DAY_S = 86400.0
 STEP_S = 600.0
 HARD = (9, 10, 11, 20, 21)
 """Seeds whose first vibration alarm comes with little running history behind it."""
-ALARMING = (0, 1, 3, 4, 5, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 23)
-"""bearing_wear seeds whose root raises a vibration alarm before it fails (2, 6 and 18 do not)."""
-SCANNED = (0, 1, 2, 3, 5, 6, 7, 9, 11, 13, 14, 15, 18, 21, 24, 29, 32, 33, 34, 40)
+ALARMING = (0, 1, 5, 8, 9, 10, 11, 13, 20, 21, 23)
+"""bearing_wear seeds whose root raises a vibration alarm before it fails (2, 6 and 18 do not): the
+hard ones, and those that alarm minutes into a run (5, 8, 13, 23: judged on the level). Every
+alarming seed of 0..23 passes; the make-test slice keeps these."""
+SCANNED = (0, 1, 2, 3, 6, 9, 14, 18, 21, 24, 29, 32, 33, 34)
 """bearing_wear seeds scanned, one or two of each kind: every asset type, a bearing that fails before
 24 h (21, 24), a press that ran an hour (6, 18) or half an hour (33, 34) and idled the rest of the
 day, a press and a CNC that idled all day (29, 32). All of 0..40 pass; the rest repeat these."""
@@ -158,7 +160,7 @@ def test_the_hard_seeds_are_among_the_alarm_cases() -> None:
             "material_shortage",
             "machine_breakdown",
         )
-        for k in range(4)
+        for k in range(2)
     ]
     + [(None, 0), (None, 1)],
 )
@@ -170,7 +172,7 @@ def test_no_other_scenario_reports_wear(scenario: str | None, seed: int) -> None
     assert on_sandbox(scenario, seed, body) == []
 
 
-@pytest.mark.parametrize("seed", range(7))
+@pytest.mark.parametrize("seed", range(4))
 def test_a_drifting_temperature_is_not_wear(seed: int) -> None:
     root = truth("sensor_drift", seed)["root_cause"][0]
 
