@@ -5,13 +5,19 @@
     await graph.ainvoke(Command(resume={"approved": True, "by": "li", "role": "supervisor"}), config)
 
 Each node runs one specialist (`graphs._state.Specialist`) and routes with `Command(goto=...)`
-from the findings so far: maintenance when triage named a root cause, scheduling when machines'
-production is affected, quality when a process excursion touched parts or the trigger is a
-shift review (`REVIEW_TRIGGER`: no alarm or trip; triage first only if alarms stand); specialists whose
-module is not installed are skipped and recorded. The risk gate (`_gate`) is the only place a
-specialist's write or critical action reaches the plant. A plant failure that outlasts the
-client's retries (`ToolError` timeout / plant_unavailable) ends the run in a recorded failed
-state, never a hang; a resumed node re-sends the same idempotency keys, so nothing is applied twice.
+from the findings so far, in the order `_order` gives and only where `_needs` says so:
+maintenance when triage named a root cause, scheduling when machines' production is affected,
+quality when a utility excursion touched parts. A lone alarm nothing corroborates, and a shift
+review (`REVIEW_TRIGGER`: no alarm or trip in the watch; triage first only if alarms stand), ask
+quality before maintenance: the parts tell a worn tool from a drifting transmitter. A material
+shortage (`MATERIAL_TRIGGER`) needs scheduling only. A finished run can take a follow-up pass
+(`FOLLOW_UP_TRIGGER`, same thread): quality holds what a persisting drift or a utility's
+containment window made since, triage acknowledges the fed machines' later alarms.
+Specialists whose module is not installed are skipped and recorded. The risk gate (`_gate`) is
+the only place a specialist's write or critical action reaches the plant. A plant failure that
+outlasts the client's retries (`ToolError` timeout / plant_unavailable) ends the run in a
+recorded failed state, never a hang; a resumed node re-sends the same idempotency keys (derived
+from the action), so nothing is applied twice.
 """
 
 from __future__ import annotations
@@ -431,11 +437,7 @@ def _affected_assets(findings: Mapping[str, JsonValue], roots: JsonValue) -> lis
     a failed instrument, whose machine is healthy."""
     named = findings.get("affected_assets")
     found = {str(a) for a in named} if isinstance(named, list) else set()
-    if (
-        findings.get("failure_mode") == "sensor_fault"
-        or findings.get("uncorroborated") is True
-        and not (findings.get("drift_machines") or findings.get("wo_type") in ("PdM", "PM"))
-    ):
+    if findings.get("failure_mode") == "sensor_fault":
         return []
     if findings.get("root_category") not in ("utility", "material") and isinstance(roots, list):
         found |= {str(r) for r in roots}
