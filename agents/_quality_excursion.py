@@ -37,6 +37,7 @@ from tools import (
     get_topology,
     list_jobs,
     list_tags,
+    read_events,
 )
 
 
@@ -129,6 +130,20 @@ async def suspect_excursion(
     end = min(clock.t, float(onset) + policy.window_s)
     jobs = (await list_jobs(client, ListJobsArgs())).jobs
     lots = excursion_lots(jobs, machines=machines, start_t=float(onset), end_t=end, epoch=plant_epoch(clock))
+    # An operation cut off on a fed machine (tripped) may be re-planned onto another machine, and
+    # the job then names that one: the pause event still says where it was machined.
+    lot_of = {j.id: j.lot for j in jobs}
+    paused = await read_events(client, "job.op_paused")
+    lots = sorted(
+        set(lots)
+        | {
+            lot_of[str(e.data.get("job"))]
+            for e in paused
+            if e.data.get("machine") in machines
+            and float(onset) <= e.t <= end
+            and str(e.data.get("job")) in lot_of
+        }
+    )
     reason = (
         f"{utility} failed at t={float(onset):.0f} s: machined on {', '.join(machines)} between t={float(onset):.0f} "
         f"and t={end:.0f} s (containment window {policy.window_s / 3600:g} h) without its supply."

@@ -24,7 +24,7 @@ from agents._decision import ConflictResolution, Decision, Evidence, ToolCall
 from agents._materials import WAITING_EVENT, analyse, find_shortages, material_uses, plan_release
 from agents._scheduling_model import SolveResult
 from agents._specialist import Situation, findings_evidence
-from tools import Clock, ListEventsArgs, NoArgs, PlantClient, list_events, list_materials
+from tools import Clock, NoArgs, PlantClient, list_materials, read_events
 from tools import Job as PlantJob
 from tools import Schedule as PlantSchedule
 
@@ -59,14 +59,7 @@ Replan = Callable[
 
 
 async def _waiting_events(client: PlantClient) -> list[dict[str, JsonValue]]:
-    out: list[dict[str, JsonValue]] = []
-    since, limit = 0, 1000
-    while True:
-        page = await list_events(client, ListEventsArgs(since=since, limit=limit, type=WAITING_EVENT))
-        out.extend(e.flat() for e in page.events)
-        if len(page.events) < limit:
-            return out
-        since = page.next_cursor
+    return [e.flat() for e in await read_events(client, WAITING_EVENT)]
 
 
 async def material_repair(

@@ -25,31 +25,18 @@ from agents._quality_excursion import fed_machines
 from agents._specialist import Act, Situation, findings_evidence
 from tools import (
     AlarmList,
-    Event,
     ListAlarmsArgs,
-    ListEventsArgs,
     ListJobsArgs,
     NoArgs,
     PlantClient,
     get_clock,
     get_topology,
     list_alarms,
-    list_events,
     list_jobs,
+    read_events,
 )
 
 _PAGE = 10000
-
-
-async def _events(client: PlantClient, prefix: str) -> list[Event]:
-    out: list[Event] = []
-    cursor = 0
-    while True:
-        page = await list_events(client, ListEventsArgs(since=cursor, limit=_PAGE, type=prefix))
-        out.extend(page.events)
-        if len(page.events) < _PAGE or page.next_cursor <= cursor:
-            return out
-        cursor = page.next_cursor
 
 
 FOLLOW_UP = "follow_up"
@@ -117,8 +104,8 @@ async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> D
     if situation.trigger.get("type") == FOLLOW_UP:
         return await _follow_up(client, act, situation)
     clock = await get_clock(client, NoArgs())
-    alarm_events = await _events(client, "alarm.")
-    asset_events = await _events(client, "asset.")
+    alarm_events = await read_events(client, "alarm.")
+    asset_events = await read_events(client, "asset.")
     topo_view = await get_topology(client, NoArgs())
     alarms: AlarmList = await list_alarms(client, ListAlarmsArgs(state="any"))
     log = alarm_log_from_events([e.flat() for e in alarm_events + asset_events], now=clock.t)

@@ -69,6 +69,7 @@ from ._tools_plant import (
     list_failure_modes,
     list_setpoints,
     list_tags,
+    read_events,
     set_machine_mode,
     set_setpoint,
 )
@@ -236,6 +237,7 @@ __all__ = [
     "list_alarms",
     "list_assets",
     "list_events",
+    "read_events",
     "list_failure_modes",
     "list_jobs",
     "list_lots",

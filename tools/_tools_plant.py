@@ -16,6 +16,7 @@ from ._views import (
     Asset,
     AssetList,
     Clock,
+    Event,
     EventPage,
     FailureModeList,
     FailureModesByType,
@@ -76,6 +77,19 @@ async def list_events(client: PlantClient, args: ListEventsArgs) -> EventPage:
     """Plant events (alarms raised/cleared, machine trips, work order and lot changes, schedule
     publications) in order. Page through with `since = next_cursor` of the previous answer."""
     return await client.get("/events", EventPage, params=args.model_dump())
+
+
+async def read_events(client: PlantClient, prefix: str | None = None, *, page: int = 10000) -> list[Event]:
+    """Every event (of a type prefix), paging through `list_events` to the end. Not a tool: a
+    helper for specialists that read a whole history."""
+    out: list[Event] = []
+    since = 0
+    while True:
+        got = await list_events(client, ListEventsArgs(since=since, limit=page, type=prefix))
+        out.extend(got.events)
+        if len(got.events) < page or got.next_cursor <= since:
+            return out
+        since = got.next_cursor
 
 
 # -- topology and assets -----------------------------------------------------------------------------
