@@ -24,7 +24,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import JsonValue
@@ -300,11 +299,6 @@ def material_uses(events: Iterable[Mapping[str, JsonValue]], jobs: Sequence[Job]
     return uses
 
 
-def plant_t(iso: str, clock: Clock) -> float:
-    """An ISO time of the plant as plant seconds since reset."""
-    return datetime.fromisoformat(iso).timestamp() - datetime.fromisoformat(clock.time).timestamp() + clock.t
-
-
 def analyse(
     material: Material,
     jobs: Sequence[Job],
@@ -316,7 +310,7 @@ def analyse(
     delivery_t: float | None = None
     if material.next_delivery_time:
         try:
-            delivery_t = plant_t(material.next_delivery_time, clock)
+            delivery_t = clock.plant_t(material.next_delivery_time)
         except ValueError:
             delivery_t = None
     where = {(op.job, op.op): (m, k) for m, queue in schedule.machines.items() for k, op in enumerate(queue)}

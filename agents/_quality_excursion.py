@@ -24,7 +24,6 @@ import numpy as np
 from pydantic import JsonValue
 
 from tools import (
-    Clock,
     GetTagHistoryArgs,
     Job,
     ListJobsArgs,
@@ -70,11 +69,6 @@ def collapse_onset(times: Sequence[float], values: Sequence[float], *, seen_t: f
     normal = np.flatnonzero(~low)
     first = int(normal[-1]) + 1 if len(normal) else 0
     return float(t[first])
-
-
-def plant_epoch(clock: Clock) -> float:
-    """Seconds since the Unix epoch at plant t = 0, so ISO times convert to plant seconds."""
-    return datetime.fromisoformat(clock.time).timestamp() - clock.t
 
 
 def excursion_lots(
@@ -129,7 +123,7 @@ async def suspect_excursion(
     onset = collapsed
     end = min(clock.t, float(onset) + policy.window_s)
     jobs = (await list_jobs(client, ListJobsArgs())).jobs
-    lots = excursion_lots(jobs, machines=machines, start_t=float(onset), end_t=end, epoch=plant_epoch(clock))
+    lots = excursion_lots(jobs, machines=machines, start_t=float(onset), end_t=end, epoch=clock.epoch_s)
     # An operation cut off on a fed machine (tripped) may be re-planned onto another machine, and
     # the job then names that one: the pause event still says where it was machined.
     lot_of = {j.id: j.lot for j in jobs}

@@ -197,11 +197,6 @@ async def _solve_and_publish(
     return result, call, version if isinstance(version, int) else None
 
 
-def _epoch(clock: Clock) -> float:
-    """Seconds since the epoch at t = 0, so ISO times convert to plant seconds."""
-    return datetime.fromisoformat(clock.time).timestamp() - clock.t
-
-
 def _t(iso: str, epoch: float) -> float:
     return datetime.fromisoformat(iso).timestamp() - epoch
 
@@ -226,7 +221,7 @@ def build_problem(
     not_before: per job id, the earliest start of its first remaining operation, plant seconds
     (e.g. the delivery of its material); it tightens the job's release.
     """
-    epoch = _epoch(clock)
+    epoch = clock.epoch_s
     now = _minutes(clock.t)
     by_type: dict[str, list[str]] = {}
     for m in machines:
@@ -282,7 +277,7 @@ def _down_machines(
     now: int,
 ) -> tuple[list[Downtime], list[Evidence]]:
     given = _given_repairs(findings.get("down_machines"))
-    epoch = _epoch(clock)
+    epoch = clock.epoch_s
     downtimes: list[Downtime] = []
     evidence: list[Evidence] = []
     for m in machines:

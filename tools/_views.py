@@ -7,6 +7,7 @@ seconds since reset, `time`/`*_time` fields ISO-8601 UTC strings.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, JsonValue, model_validator
@@ -37,6 +38,15 @@ class Clock(View):
     shift: str
     """Shift on duty: A, B or C."""
     sample_period_s: float
+
+    @property
+    def epoch_s(self) -> float:
+        """Unix seconds at plant t = 0."""
+        return datetime.fromisoformat(self.time).timestamp() - self.t
+
+    def plant_t(self, iso: str) -> float:
+        """An ISO time of the plant as plant seconds since reset."""
+        return datetime.fromisoformat(iso).timestamp() - self.epoch_s
 
 
 class Site(View):
