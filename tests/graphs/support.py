@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -73,3 +73,30 @@ async def run(sb: Sandbox, saver: RedisSaver, run_id: str | None = None) -> dict
 
 async def work_orders(client: PlantClient) -> list[WorkOrder]:
     return (await list_work_orders(client, ListWorkOrdersArgs())).work_orders
+
+
+class Killed(Exception):
+    """Stands for the worker process dying."""
+
+
+@dataclass
+class KillAfter(httpx.AsyncBaseTransport):
+    """Passes requests on; raises `Killed` once, right after the plant applied the first POST that
+    `fatal` picks. Records the idempotency key of every POST that carries one."""
+
+    inner: httpx.AsyncBaseTransport
+    fatal: Callable[[httpx.Request], bool]
+    armed: bool = True
+    keys: list[str] = field(default_factory=list)
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        r = await self.inner.handle_async_request(request)
+        if request.method != "POST":
+            return r
+        if key := request.headers.get("Idempotency-Key", ""):
+            self.keys.append(key)
+        if self.armed and self.fatal(request):
+            self.armed = False
+            await r.aread()
+            raise Killed("worker killed after the plant applied the write")
+        return r

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass, field
 
 import httpx
 
@@ -29,31 +28,7 @@ from tools import (
     list_work_orders,
 )
 
-
-class Killed(Exception):
-    """Stands for the worker process dying."""
-
-
-@dataclass
-class KillOnKey(httpx.AsyncBaseTransport):
-    """Passes requests on; raises `Killed` once, after the plant applied the first write whose
-    idempotency key contains `marker`."""
-
-    inner: httpx.AsyncBaseTransport
-    marker: str
-    armed: bool = True
-    keys: list[str] = field(default_factory=list)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        r = await self.inner.handle_async_request(request)
-        key = request.headers.get("Idempotency-Key", "")
-        if request.method == "POST" and key:
-            self.keys.append(key)
-            if self.armed and self.marker in key:
-                self.armed = False
-                await r.aread()
-                raise Killed("worker killed after the plant applied the write")
-        return r
+from .support import KillAfter, Killed
 
 
 async def _held(client: PlantClient) -> list[str]:
@@ -68,7 +43,9 @@ def test_follow_up_killed_mid_way_resumes_without_duplicates_and_replays(
 
     async def go() -> None:
         app = create_app(seed=0, scenario="tool_wear")
-        kill = KillOnKey(httpx.ASGITransport(app=app), marker=":p2:")
+        kill = KillAfter(
+            httpx.ASGITransport(app=app), lambda r: ":p2:" in r.headers.get("Idempotency-Key", "")
+        )
         with RedisSaver.from_url(redis_url, prefix=key_prefix) as saver:
             async with PlantClient(PlantClientConfig(base_url="http://plant"), transport=kill) as client:
                 try:

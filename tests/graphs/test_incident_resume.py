@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 import httpx
 from pydantic import JsonValue
@@ -23,31 +22,7 @@ from plantbrain.state import RedisSaver
 from sandbox_plant import create_app
 from tools import GetAssetArgs, PlantClient, get_asset
 
-from .support import CORE, fast_config, run, sandbox, work_orders
-
-
-class Killed(Exception):
-    """Stands for the worker process dying."""
-
-
-@dataclass
-class KillAfter(httpx.AsyncBaseTransport):
-    """Passes requests on; raises `Killed` once after the first POST to `path` reached the plant."""
-
-    inner: httpx.AsyncBaseTransport
-    path: str
-    armed: bool = True
-    hits: list[str] = field(default_factory=list)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        r = await self.inner.handle_async_request(request)
-        if request.method == "POST" and request.url.path == self.path:
-            self.hits.append(request.headers.get("Idempotency-Key", ""))
-            if self.armed:
-                self.armed = False
-                await r.aread()
-                raise Killed("worker killed after the plant applied the write")
-        return r
+from .support import CORE, KillAfter, Killed, fast_config, run, sandbox, work_orders
 
 
 def test_killed_after_the_first_write_resumes_without_a_duplicate(redis_url: str, key_prefix: str) -> None:
@@ -55,7 +30,7 @@ def test_killed_after_the_first_write_resumes_without_a_duplicate(redis_url: str
         killer: list[KillAfter] = []
 
         def wrap(inner: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
-            killer.append(KillAfter(inner, "/work-orders"))
+            killer.append(KillAfter(inner, lambda r: r.url.path == "/work-orders"))
             return killer[0]
 
         async with sandbox("coolant_pump_failure", 2, wrap=wrap) as sb:
