@@ -15,7 +15,15 @@ from pydantic import JsonValue
 
 from agents._decision import Decision, Evidence, ToolCall
 from agents._instruments import scan_instruments
-from agents._specialist import FINDINGS_SOURCE, Act, Situation, Specialist, findings_evidence, findings_of
+from agents._specialist import (
+    FINDINGS_SOURCE,
+    REVIEW_TRIGGER,
+    Act,
+    Situation,
+    Specialist,
+    findings_evidence,
+    findings_of,
+)
 from agents._wear_scan import scan_wear
 from tools import (
     FailureMode,
@@ -29,8 +37,7 @@ from tools import (
 
 SENSOR_MODE = "sensor_fault"
 """The plant's failure mode of an instrument (drift, stuck, spikes)."""
-REVIEW = "review"
-"""The incident graph's shift-review trigger type (no alarm: the review looks for what is wrong)."""
+REVIEW = REVIEW_TRIGGER
 
 
 async def raise_work_order(

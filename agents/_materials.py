@@ -28,9 +28,10 @@ from enum import StrEnum
 
 from pydantic import JsonValue
 
+from agents._specialist import MATERIAL_TRIGGER
 from tools import Clock, Job, Material, Schedule
 
-WAITING_EVENT = "job.waiting_material"
+WAITING_EVENT = MATERIAL_TRIGGER
 """Event type of a job whose first operation is due and whose material is short."""
 
 _SHOWN = 6

@@ -23,6 +23,13 @@ from tools import PlantClient
 Act = Callable[[str, Mapping[str, object]], Awaitable[object]]
 """`await act(tool_name, args)`: run a tool through the runner's risk gate."""
 
+REVIEW_TRIGGER = "review"
+"""Trigger type of a shift review: nothing alarmed or tripped, the specialists look for what is wrong."""
+FOLLOW_UP_TRIGGER = "follow_up"
+"""Trigger type of a follow-up pass on a finished run: the plant has moved on since its first pass."""
+MATERIAL_TRIGGER = "job.waiting_material"
+"""Trigger type of a material shortage: the plant event of a job that cannot start for lack of stock."""
+
 FINDINGS_SOURCE = "findings"
 """`Evidence.source` of the evidence whose `data` is a specialist's findings for the others."""
 

@@ -22,7 +22,7 @@ from agents._alarm_analytics import AlarmAnalysis, Incident, analyze_alarms
 from agents._alarm_records import alarm_log_from_events, topology_from_json
 from agents._decision import Decision, Evidence, ToolCall
 from agents._quality_excursion import fed_machines
-from agents._specialist import Act, Situation, findings_evidence
+from agents._specialist import FOLLOW_UP_TRIGGER, Act, Situation, findings_evidence
 from tools import (
     AlarmList,
     ListAlarmsArgs,
@@ -37,10 +37,6 @@ from tools import (
 )
 
 _PAGE = 10000
-
-
-FOLLOW_UP = "follow_up"
-"""The incident graph's follow-up trigger type: the plant has moved on since the first pass."""
 
 
 async def _follow_up(client: PlantClient, act: Act, situation: Situation) -> Decision:
@@ -101,7 +97,7 @@ def _pick_incident(analysis: AlarmAnalysis, trigger: dict[str, JsonValue]) -> In
 
 async def triage_agent(client: PlantClient, act: Act, situation: Situation) -> Decision:
     """Find the root cause of the incident around the trigger and acknowledge its consequences."""
-    if situation.trigger.get("type") == FOLLOW_UP:
+    if situation.trigger.get("type") == FOLLOW_UP_TRIGGER:
         return await _follow_up(client, act, situation)
     clock = await get_clock(client, NoArgs())
     alarm_events = await read_events(client, "alarm.")

@@ -9,9 +9,6 @@
 """
 
 from graphs._incident import (
-    FOLLOW_UP_TRIGGER,
-    MATERIAL_TRIGGER,
-    REVIEW_TRIGGER,
     SPECIALISTS,
     build_incident_graph,
     initial_state,
@@ -30,6 +27,9 @@ from graphs._incident_run import (
 )
 from graphs._state import (
     FINDINGS_SOURCE,
+    FOLLOW_UP_TRIGGER,
+    MATERIAL_TRIGGER,
+    REVIEW_TRIGGER,
     SUPERVISOR_ROLE,
     Act,
     ActionRecord,

@@ -35,6 +35,9 @@ from langgraph.types import Command, interrupt
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from graphs._state import (
+    FOLLOW_UP_TRIGGER,
+    MATERIAL_TRIGGER,
+    REVIEW_TRIGGER,
     SUPERVISOR_ROLE,
     ActionRecord,
     Approval,
@@ -57,9 +60,6 @@ _MODULES: dict[str, tuple[str, str]] = {
 """Where each specialist lives: module and function. Imported when the graph is built; a missing
 module means the specialist is not installed, and the graph skips it (recorded)."""
 
-REVIEW_TRIGGER = "review"
-"""Trigger type of a shift review: no alarm or trip, so the quality specialist looks for drifts
-(alarm triage first only when alarms stand). A review that finds nothing ends `no_fault`."""
 
 _JSON_ARGS: TypeAdapter[dict[str, JsonValue]] = TypeAdapter(dict[str, JsonValue])
 _FATAL: frozenset[str] = frozenset({"timeout", "plant_unavailable"})
@@ -79,15 +79,6 @@ def load_specialists() -> dict[str, Specialist]:
         if fn is not None:
             found[node] = fn
     return found
-
-
-MATERIAL_TRIGGER = "job.waiting_material"
-"""Trigger type of a material shortage: a job's first operation cannot start for lack of stock.
-Only scheduling is needed: the jobs wait for the delivery, the rest of the queue goes first."""
-
-FOLLOW_UP_TRIGGER = "follow_up"
-"""Trigger type of a follow-up pass on a run: the plant has moved on while a drift persisted or a
-utility excursion's containment window ran; quality holds the suspect lots made since."""
 
 
 def _kind(trigger: Mapping[str, JsonValue]) -> str:

@@ -17,8 +17,8 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.types import Command
 from pydantic import JsonValue
 
-from graphs._incident import FOLLOW_UP_TRIGGER, _needs, build_incident_graph, initial_state, outcome_of
-from graphs._state import Approval, IncidentState, Specialist
+from graphs._incident import _needs, build_incident_graph, initial_state, outcome_of
+from graphs._state import FOLLOW_UP_TRIGGER, Approval, IncidentState, Specialist
 from tools import PlantClient
 
 

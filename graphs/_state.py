@@ -28,6 +28,9 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agents._specialist import (
     FINDINGS_SOURCE,
+    FOLLOW_UP_TRIGGER,
+    MATERIAL_TRIGGER,
+    REVIEW_TRIGGER,
     Act,
     Declined,
     Situation,
@@ -121,6 +124,9 @@ class IncidentState(TypedDict, total=False):
 
 
 __all__ = [
+    "FOLLOW_UP_TRIGGER",
+    "MATERIAL_TRIGGER",
+    "REVIEW_TRIGGER",
     "FINDINGS_SOURCE",
     "SUPERVISOR_ROLE",
     "Act",

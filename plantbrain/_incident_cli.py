@@ -27,6 +27,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import BaseModel, Field, JsonValue
 
 from graphs import (
+    FOLLOW_UP_TRIGGER,
     MATERIAL_TRIGGER,
     REVIEW_TRIGGER,
     Approval,
@@ -158,7 +159,7 @@ async def follow_up_trigger(client: PlantClient) -> dict[str, JsonValue]:
     """The trigger of a follow-up pass at the plant's clock."""
     clock = await client.get("/clock", Clock)
     return {
-        "type": "follow_up",
+        "type": FOLLOW_UP_TRIGGER,
         "t": clock.t,
         "time": clock.time,
         "shift": clock.shift,

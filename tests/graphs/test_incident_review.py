@@ -12,8 +12,7 @@ import httpx
 import pytest
 from pydantic import JsonValue
 
-from graphs import PlantOrigin, read_state, run_incident
-from graphs._incident import REVIEW_TRIGGER
+from graphs import REVIEW_TRIGGER, PlantOrigin, read_state, run_incident
 from plantbrain._incident_cli import review_trigger, watch_for_fault
 from plantbrain.state import RedisSaver
 from sandbox_plant import create_app, ground_truth
