@@ -6,6 +6,8 @@
   spiking transmitters)
 - scheduling: `solve_schedule` (CP-SAT), `dispatch_schedule` (SPT/MWKR/EDD), `validate_schedule`
 - quality: control charts, Western Electric / Nelson rules, capability, `locate_drift`
+- operators: `RulesBrain` turns EN/ZH text into a `Plan` (the intents of `INTENTS`), resolved
+  against the plant's `PlantLexicon`; the ops graph carries it out
 - every specialist reports a `Decision`; `resolve_conflict` applies safety > quality > delivery > cost
 """
 
@@ -62,6 +64,11 @@ from agents._health import (
     tag_trend,
 )
 from agents._instruments import InstrumentFault, InstrumentPolicy, find_instrument_faults, scan_instruments
+from agents._intents import INTENTS, IntentSpec, find_intent
+from agents._lexicon import PlantLexicon, load_lexicon
+from agents._ops import IncidentLibrary, OpsContext, StepOutcome
+from agents._plan import BrainAnswer, Clarification, Condition, Forbid, Plan, Refusal, Step
+from agents._rules_brain import RulesBrain, plan_task
 from agents._scheduling import (
     solve as solve_schedule,
 )
@@ -142,6 +149,23 @@ from agents._spc import (
 from agents._wear_scan import WearFinding, WearPolicy, assess_wear, scan_wear
 
 __all__ = [
+    "INTENTS",
+    "BrainAnswer",
+    "Clarification",
+    "Condition",
+    "Forbid",
+    "IncidentLibrary",
+    "IntentSpec",
+    "OpsContext",
+    "Plan",
+    "PlantLexicon",
+    "Refusal",
+    "RulesBrain",
+    "Step",
+    "StepOutcome",
+    "find_intent",
+    "load_lexicon",
+    "plan_task",
     "InstrumentFault",
     "InstrumentPolicy",
     "WearFinding",

@@ -6,6 +6,8 @@
 - `_incident`: the incident-response graph (event -> triage -> maintenance -> scheduling ->
   quality -> summary, routed from findings) and its risk gate
 - `_incident_run`: start, resume after approval, continue after a crash, read an outcome
+- `_ops`, `_ops_state`, `_ops_run`: the ops graph (operator task -> supervisor -> specialists ->
+  reply), multi-turn on one thread; `ask`, `answer` (an approval), `read_task`
 """
 
 from graphs._incident import (
@@ -25,6 +27,9 @@ from graphs._incident_run import (
     resume_incident,
     run_incident,
 )
+from graphs._ops import build_ops_graph
+from graphs._ops_run import ThreadBusyError, ThreadNotFoundError, answer, ask, read_task
+from graphs._ops_state import OpsState
 from graphs._state import (
     FINDINGS_SOURCE,
     FOLLOW_UP_TRIGGER,
@@ -44,6 +49,13 @@ from graphs._state import (
 )
 
 __all__ = [
+    "OpsState",
+    "ThreadBusyError",
+    "ThreadNotFoundError",
+    "answer",
+    "ask",
+    "build_ops_graph",
+    "read_task",
     "FINDINGS_SOURCE",
     "FOLLOW_UP_TRIGGER",
     "MATERIAL_TRIGGER",

@@ -343,12 +343,15 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         _print(out, as_json)
 
     def answer(run_id: str, approved: bool, by: str, role: str, prefix: str, as_json: bool) -> None:
+        from plantbrain._ask_cli import answer_if_conversation, print_task
+
+        approval = Approval(approved=approved, by=by, role=role)
         with operator_errors(), resolve_redis() as url:
-            out = _guard(
-                lambda: incident_answer(
-                    run_id, Approval(approved=approved, by=by, role=role), redis_url=url, prefix=prefix
-                )
-            )
+            convo = _guard(lambda: answer_if_conversation(run_id, approval, redis_url=url, prefix=prefix))
+            if convo is not None:
+                print_task(convo, as_json)
+                return
+            out = _guard(lambda: incident_answer(run_id, approval, redis_url=url, prefix=prefix))
         _print(out, as_json)
 
     @app.command("approve")
@@ -374,10 +377,13 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         answer(run_id, False, by, role, prefix, as_json)
 
 
-def _guard(make: Any) -> dict[str, JsonValue]:
+def _guard(make: Any) -> Any:
+    from graphs._ops_run import ThreadBusyError, ThreadNotFoundError
+    from plantbrain._ask_cli import BrainSetupError
+
     try:
-        out: dict[str, JsonValue] = asyncio.run(make())
-    except (RunNotFoundError, ToolError) as e:
+        out = asyncio.run(make())
+    except (RunNotFoundError, ToolError, ThreadNotFoundError, ThreadBusyError, BrainSetupError) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     return out

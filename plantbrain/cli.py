@@ -160,9 +160,11 @@ def demo(
 
 
 def _register_incident() -> None:
+    from ._ask_cli import register as register_ask
     from ._incident_cli import register
 
     register(app, _operator_errors)
+    register_ask(app, _operator_errors)
 
 
 _register_incident()

@@ -1,0 +1,219 @@
+"""`plantbrain ask`: an operator's task in English or Chinese, run by the ops graph.
+
+    plantbrain ask "What is CNC-3 doing?"
+    plantbrain ask "如果3号数控机床主轴温度超过80度，就开二级工单并把它的任务转到4号机床" --thread shift-a
+    plantbrain ask "and CNC-2?" --thread shift-a                  # a follow-up turn, same thread
+    plantbrain approve shift-a --as li.wei --role supervisor      # a critical step waits for this
+
+Each ask is one turn of a thread (a new thread when no `--thread` is given; its id is printed).
+The in-process sandbox (default) is rebuilt for every turn from the thread's record: same seed,
+scenario and clock, every write replayed with its idempotency key; with `--plant-url` the thread
+acts on a served plant. Nothing critical is approved automatically.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+import typer
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from pydantic import JsonValue
+
+from graphs import Approval, PlantOrigin
+from graphs._ops_run import answer, ask, read_state
+from plantbrain._incident_cli import _client, advance_to, rebuild_sandbox
+from plantbrain._incidents_lib import CheckpointIncidents
+from tools import Clock, PlantClient
+
+DEFAULT_AT_H = 2.0
+"""Where a new thread's sandbox starts: this many hours into the scenario's day."""
+
+
+class BrainSetupError(ValueError):
+    """The chosen brain cannot be set up (missing extra, endpoint or model)."""
+
+
+def make_brain(name: str, *, base_url: str | None = None, model: str | None = None) -> Any:
+    """The brain by name: `rules` (default, offline) or `llm` (an OpenAI-compatible endpoint)."""
+    if name == "rules":
+        from agents import RulesBrain
+
+        return RulesBrain()
+    if name != "llm":
+        raise BrainSetupError(f"unknown brain {name!r}; use rules or llm")
+    try:
+        from agents._llm_brain import LlmBrain, LlmBrainConfig
+    except ImportError as e:
+        raise BrainSetupError(
+            f"the llm brain needs the llm extra ({e.name} is missing): pip install 'plantbrain[llm]'"
+        ) from None
+    try:
+        return LlmBrain(LlmBrainConfig.from_env(base_url=base_url, model=model))
+    except ValueError as e:
+        raise BrainSetupError(str(e)) from None
+
+
+async def thread_kind(saver: BaseCheckpointSaver[Any], thread_id: str) -> str | None:
+    """'ops' for a conversation, 'incident' for an incident run, None if no such thread."""
+    tup = await saver.aget_tuple({"configurable": {"thread_id": thread_id}})
+    if tup is None:
+        return None
+    values = tup.checkpoint.get("channel_values", {})
+    return "ops" if "task" in values else "incident"
+
+
+@asynccontextmanager
+async def thread_plant(
+    saver: BaseCheckpointSaver[Any], thread_id: str, new_origin: PlantOrigin
+) -> AsyncIterator[tuple[PlantClient, PlantOrigin]]:
+    """The plant of a thread: a served one, or the sandbox rebuilt from the thread's record."""
+    origin: PlantOrigin = new_origin
+    actions: list[Mapping[str, JsonValue]] = []
+    if await thread_kind(saver, thread_id) == "ops":
+        async with _client(None, 0, None) as probe:
+            state = await read_state(probe, saver, thread_id)
+        origin = PlantOrigin.model_validate(state.get("origin") or {})
+        actions = list(state.get("actions", []))
+    async with _client(origin.base_url, origin.seed or 0, origin.scenario) as client:
+        if origin.base_url is None:
+            if actions:
+                await rebuild_sandbox(origin, actions, client)
+            else:
+                await advance_to(client, origin.clock_t)
+        yield client, origin
+
+
+async def ask_task(
+    task: str,
+    *,
+    thread_id: str | None,
+    brain: Any,
+    redis_url: str,
+    prefix: str,
+    origin: PlantOrigin,
+) -> dict[str, JsonValue]:
+    from plantbrain.state import RedisSaver
+
+    thread = thread_id or f"ask-{uuid.uuid4().hex[:8]}"
+    with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
+        if await thread_kind(saver, thread) == "incident":
+            raise BrainSetupError(f"{thread!r} is an incident run, not a conversation; use another --thread")
+        async with thread_plant(saver, thread, origin) as (client, used):
+            if used.base_url is None and used is origin:
+                used = origin.model_copy(update={"clock_t": (await client.get("/clock", Clock)).t})
+            return await ask(
+                client,
+                saver,
+                thread_id=thread,
+                task=task,
+                brain=brain,
+                origin=used.model_dump(mode="json"),
+                incidents=CheckpointIncidents(saver, client),
+            )
+
+
+async def answer_task(
+    thread_id: str, approval: Approval, *, brain: Any, redis_url: str, prefix: str
+) -> dict[str, JsonValue]:
+    from plantbrain.state import RedisSaver
+
+    with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
+        async with thread_plant(saver, thread_id, PlantOrigin()) as (client, _):
+            return await answer(
+                client, saver, thread_id, approval, brain=brain, incidents=CheckpointIncidents(saver, client)
+            )
+
+
+def print_task(out: Mapping[str, Any], as_json: bool) -> None:
+    """The reply as the operator reads it (or the whole outcome as JSON)."""
+    if as_json:
+        sys.stdout.write(json.dumps(out, indent=2, ensure_ascii=False) + "\n")
+        return
+    zh = out.get("lang") == "zh"
+    head = f"[{out.get('thread_id')} #{out.get('turn')}] {out.get('status')}"
+    lines = [head, str(out.get("text") or "")]
+    for c in out.get("candidates") or []:
+        lines.append(f"  - {c}")
+    chain = out.get("chain") or []
+    if chain:
+        lines.append("决策链：" if zh else "Decision chain:")
+        for c in chain:
+            acts = ", ".join(c.get("actions") or []) or ("只读" if zh else "read only")
+            lines.append(f"  {c.get('n')}. {c.get('owner')} / {c.get('intent')}: {c.get('status')} ({acts})")
+    for p in out.get("pending_approvals") or []:
+        lines.append(
+            f"  plantbrain approve {out.get('thread_id')} --as NAME --role supervisor   # {p.get('tool')} {json.dumps(p.get('args'), ensure_ascii=False)}"
+        )
+    typer.echo("\n".join(lines))
+
+
+async def answer_if_conversation(
+    thread_id: str, approval: Approval, *, redis_url: str, prefix: str
+) -> dict[str, JsonValue] | None:
+    """Answer a conversation's pending approval; None if `thread_id` is not a conversation."""
+    from plantbrain.state import RedisSaver
+
+    with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
+        if await thread_kind(saver, thread_id) != "ops":
+            return None
+        async with _client(None, 0, None) as probe:
+            brain_name = str((await read_state(probe, saver, thread_id)).get("brain") or "rules")
+    brain = make_brain(brain_name)
+    return await answer_task(thread_id, approval, brain=brain, redis_url=redis_url, prefix=prefix)
+
+
+def register(app: typer.Typer, operator_errors: Any) -> None:
+    """Add `ask` to the main CLI."""
+
+    from plantbrain._incident_cli import _guard
+    from plantbrain.state import resolve_redis
+    from sandbox_plant import PlantError, load_scenarios
+
+    @app.command("ask")
+    def ask_cmd(
+        task: Annotated[str, typer.Argument(help="The task, in English or Chinese (quote it).")],
+        thread: Annotated[
+            str | None,
+            typer.Option(help="Continue this conversation (default: a new one; its id is printed)."),
+        ] = None,
+        brain: Annotated[str, typer.Option(help="rules (default, offline) or llm.")] = "rules",
+        base_url: Annotated[
+            str | None,
+            typer.Option(help="llm brain: OpenAI-compatible endpoint (or PLANTBRAIN_LLM_BASE_URL)."),
+        ] = None,
+        model: Annotated[
+            str | None, typer.Option(help="llm brain: model name (or PLANTBRAIN_LLM_MODEL).")
+        ] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+        plant_url: Annotated[str | None, typer.Option(help="A served plant instead of the sandbox.")] = None,
+        seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="Sandbox seed (new threads).")] = 0,
+        scenario: Annotated[str | None, typer.Option(help="Sandbox fault scenario (new threads).")] = None,
+        at: Annotated[
+            float, typer.Option(min=0, max=24, help="Sandbox clock of a new thread, hours into the day.")
+        ] = DEFAULT_AT_H,
+        prefix: Annotated[str, typer.Option(help="Redis key prefix of the checkpoints.")] = "plantbrain:cp",
+    ) -> None:
+        """Hand plantbrain a task in plain English or Chinese; it plans, acts and answers."""
+        if scenario is not None and scenario not in load_scenarios():
+            with operator_errors():
+                raise PlantError(f"unknown scenario {scenario!r}; known: {', '.join(load_scenarios())}")
+        origin = PlantOrigin(base_url=plant_url, seed=seed, scenario=scenario, clock_t=at * 3600.0)
+        with operator_errors(), resolve_redis() as url:
+            chosen = _guard(lambda: _make_async(brain, base_url, model))
+            out = _guard(
+                lambda: ask_task(
+                    task, thread_id=thread, brain=chosen, redis_url=url, prefix=prefix, origin=origin
+                )
+            )
+        print_task(out, as_json)
+        if out.get("status") in ("refused", "failed"):
+            raise typer.Exit(1)
+
+
+async def _make_async(name: str, base_url: str | None, model: str | None) -> Any:
+    return make_brain(name, base_url=base_url, model=model)
