@@ -32,7 +32,9 @@ async def respond_incident(ctx: OpsContext, args: a.ScopeArgs) -> StepOutcome:
     summaries_zh: list[str] = []
     run_id = f"ask-{trigger['alarm']}"
     while True:
-        nxt = next(
+        # Triage always goes first (as the incident graph's `event` node does); then the routing.
+        nxt = "alarm_triage" if not done else None
+        nxt = nxt or next(
             (n for n in _order(findings, trigger) if n not in done and _needs(n, findings, trigger)), None
         )
         if nxt is None or nxt not in agents:

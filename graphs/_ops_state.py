@@ -6,6 +6,7 @@ Everything in the state is JSON, so any process can read a checkpoint and contin
 from __future__ import annotations
 
 import operator
+from collections import Counter
 from typing import Annotated, Any, TypedDict
 
 from pydantic import JsonValue
@@ -133,11 +134,12 @@ def reply_of(state: OpsState) -> dict[str, Any]:
         failed = bool(state.get("failure")) or any(r.get("status") == "failed" for r in results)
         chain: list[JsonValue] = []
         for r in results:
-            tools = [
+            counts = Counter(
                 f"{a.get('tool')} {a.get('status')}"
                 for a in actions
                 if f":s{r.get('n')}:" in str(a.get("idempotency_key", ""))
-            ]
+            )
+            tools = [k if n == 1 else f"{k} x{n}" for k, n in counts.items()]
             chain.append({"n": r.get("n"), "owner": r.get("owner"), "intent": r.get("intent"),
                           "status": r.get("status"), "actions": list(tools)})  # fmt: skip
         out |= {

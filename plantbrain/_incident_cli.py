@@ -378,12 +378,22 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
 
 
 def _guard(make: Any) -> Any:
+    # The llm brain's errors import without its optional extra (langchain-openai loads lazily).
+    from agents._llm_brain import BrainUnavailable, LlmBrainConfigError
     from graphs._ops_run import ThreadBusyError, ThreadNotFoundError
     from plantbrain._ask_cli import BrainSetupError
 
     try:
         out = asyncio.run(make())
-    except (RunNotFoundError, ToolError, ThreadNotFoundError, ThreadBusyError, BrainSetupError) as e:
+    except (
+        RunNotFoundError,
+        ToolError,
+        ThreadNotFoundError,
+        ThreadBusyError,
+        BrainSetupError,
+        BrainUnavailable,
+        LlmBrainConfigError,
+    ) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     return out
