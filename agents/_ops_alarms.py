@@ -26,7 +26,7 @@ from tools import (
 )
 
 ACKABLE = ("UNACK", "RTNUN")
-LIST_MAX = 12
+LIST_MAX = 6
 """An answer names at most this many alarms (the figures carry all of them)."""
 
 

@@ -73,13 +73,14 @@ async def line_status(ctx: OpsContext, args: a.LineArgs) -> StepOutcome:
 async def asset_status(ctx: OpsContext, args: a.AssetArgs) -> StepOutcome:
     x = await read(ctx, get_asset, GetAssetArgs(asset_id=args.asset))
     job = f"job {x.current_job.job} op {x.current_job.op}" if x.current_job else "no job"
+    job_zh = f"订单{x.current_job.job}工序{x.current_job.op}" if x.current_job else "无任务"
     oee = f", OEE {x.oee.oee:.0%}" if x.oee else ""
     why = f" ({x.down_reason})" if x.down_reason else ""
     wos = x.open_work_orders or []
     return done(
         f"{x.id} ({x.type_name}) is {x.status}{why}, mode {x.mode}: {job}, {x.queue_length or 0} queued{oee}; "
         f"open work orders: {ids(wos)}.",
-        f"{x.id}（{x.type_name_zh}）状态{x.status}{why}，模式{x.mode}：{job}，排队{x.queue_length or 0}个{oee}；"
+        f"{x.id}（{x.type_name_zh}）状态{x.status}{why}，模式{x.mode}：{job_zh}，排队{x.queue_length or 0}个{oee}；"
         f"未完成工单：{ids(wos, True)}。",
         status=x.status,
         mode=x.mode,

@@ -257,7 +257,7 @@ class _Planner:
     def _implicit(self, clause: str, refs: list[Ref]) -> str | None:
         tokens, _ = sensor_tokens(clause)
         if tokens and any(r.kind in ("asset", "pronoun", "line") for r in refs):
-            return "read_sensor"
+            return "sensor_trend" if g.window_s(clause) else "read_sensor"  # a window asks for a trend
         if any(r.kind == "job" for r in refs):
             return "job_status"
         if any(r.kind == "lot" for r in refs):

@@ -203,8 +203,8 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
             with operator_errors():
                 raise PlantError(f"unknown scenario {scenario!r}; known: {', '.join(load_scenarios())}")
         origin = PlantOrigin(base_url=plant_url, seed=seed, scenario=scenario, clock_t=at * 3600.0)
+        chosen = _guard(lambda: _make_async(brain, base_url, model))
         with operator_errors(), resolve_redis() as url:
-            chosen = _guard(lambda: _make_async(brain, base_url, model))
             out = _guard(
                 lambda: ask_task(
                     task, thread_id=thread, brain=chosen, redis_url=url, prefix=prefix, origin=origin

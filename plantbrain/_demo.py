@@ -1,196 +1,106 @@
-"""`plantbrain demo`: a scenario run end to end through the plant's HTTP API, told as it happens.
+"""`plantbrain demo`: a fault on the sandbox, then an operator's typed tasks, told as they happen.
 
-Until the agents land, the response to the incident is a short scripted operator routine
-(clearly labelled), so that every kind of plant action is shown working over HTTP.
+The plant runs (in process, over its HTTP API) until the fault shows; then an operator types tasks
+in English and Chinese and plantbrain plans, acts through the specialists and answers with its
+decision chain. The critical step waits for a supervisor: the demo answers as one, and says so.
+Checkpoints go to REDIS_URL or a private redis-server (started and stopped by the demo); the
+demo's threads are deleted at the end. Same seed and scenario, same story and the same digest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
-import httpx
 from rich.console import Console
 from rich.table import Table
 
-from sandbox_plant import Plant, create_app
+from agents import RulesBrain
+from graphs import Approval, answer, ask
+from plantbrain._incident_cli import sandbox_client, watch_for_fault
+from plantbrain._incidents_lib import CheckpointIncidents
+from tools import Clock, NoArgs, PlantClient, get_plant_info, get_plant_state
 
-STEP_S = 600.0
+TASKS: tuple[str, ...] = (
+    "How is the plant doing?",
+    "Alarm flood on line 2: handle the incident",
+    "哪些批次被扣留了？",
+    "If CNC-5 spindle temperature is above 60 °C, stop it",
+    "Stop CNC-6",
+    "and CNC-5?",
+    "写一份交接班报告",
+)
+"""What the operator types, in order, on one thread."""
+SUPERVISOR = "li.wei (demo supervisor)"
+ANSWERS = (True, False)
+"""The demo's answers to the approvals it meets, in order: the first approved, the next rejected."""
 
 
-async def _run(console: Console, seed: int, scenario: str, hours: float) -> None:
-    app = create_app(Plant(seed=seed))
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://plant") as c:
+async def _run(console: Console, seed: int, scenario: str, redis_url: str) -> None:
+    from plantbrain.state import RedisSaver
 
-        async def call(method: str, url: str, **kw: Any) -> Any:
-            r = await c.request(method, url, **kw)
-            if r.status_code >= 400:
-                raise RuntimeError(f"{method} {url} -> {r.status_code}: {r.json().get('detail')}")
-            return r.json()
-
-        info = await call("POST", "/reset", json={"seed": seed, "scenario": scenario})
+    async with sandbox_client(seed, scenario) as client:
+        info = await get_plant_info(client, NoArgs())
         console.print(
-            f"[bold]{info['site']['name']}[/]: {info['lines']} lines, {info['assets']} assets, "
-            f"{info['tags']} sensor tags, {info['alarms']} alarm definitions, {info['jobs']} jobs"
+            f"[bold]{info.site.name}[/]: {info.lines} lines, {info.assets} assets, {info.tags} sensor tags, "
+            f"{info.jobs} jobs. Scenario [bold]{scenario}[/] (seed {seed}): the plant runs until the fault shows."
         )
-        title = next(s["title"] for s in await call("GET", "/scenarios") if s["name"] == scenario)
-        console.print(f"Scenario [bold]{scenario}[/] (seed {seed}): {title}\n")
-        cursor, t_end, peak = 0, hours * 3600.0, 0
-        wo: str | None = None
-        recovered = False
-        counts = {"alarm.raised": 0, "asset.tripped": 0, "job.op_completed": 0}
-        while True:
-            clock = await call("POST", "/clock/advance", json={"seconds": STEP_S})
-            page = await call("GET", "/events", params={"since": cursor, "limit": 10000})
-            cursor = page["next_cursor"]
-            evs = page["events"]
-            for e in evs:
-                if e["type"] in counts:
-                    counts[e["type"]] += 1
-                if e["type"] == "asset.tripped":
-                    console.print(
-                        f"  {e['time'][11:19]}  [red]TRIP[/] {e['asset']}: {e['tag']} = {e['value']} "
-                        f"(limit {e['limit']})"
-                    )
-                elif e["type"] in ("job.waiting_material", "material.delivery_missed"):
-                    what = e.get("job", "") + " " + e["material"]
-                    console.print(f"  {e['time'][11:19]}  [yellow]{e['type']}[/] {what}")
-                elif e["type"] == "asset.mode" and e["mode"] == "down":
-                    console.print(f"  {e['time'][11:19]}  [red]DOWN[/] {e['asset']}: {e['reason']}")
-            alarms = await call("GET", "/alarms")
-            rate = alarms["raised_last_10_min"]
-            peak = max(peak, rate)
-            unack = sum(a["state"] in ("UNACK", "RTNUN") for a in alarms["alarms"])
-            t = clock["clock"]["t"]
-            if rate > 10 or t % 3600 == 0:
-                flood = " [bold red]ALARM FLOOD[/]" if rate > 10 else ""
-                console.print(
-                    f"{clock['clock']['time'][11:19]}  alarms raised in last 10 min: {rate:3d}  "
-                    f"unacknowledged: {unack:3d}{flood}"
-                )
-            if wo is None and rate > 10:
-                wo = await _scripted_response(console, call, alarms["alarms"])
-            elif wo is not None and not recovered:
-                recovered = await _recover(console, call, wo)
-            if t >= t_end:
-                break
-        await _summary(console, call, counts, peak)
+        trigger = await watch_for_fault(client)
+        clock = await client.get("/clock", Clock)
+        if trigger is not None:
+            what = trigger.get("alarm") or trigger.get("asset") or ""
+            console.print(f"{clock.time[11:16]}  first sign of the fault: {trigger.get('type')} {what}\n")
+        thread = f"demo-{uuid.uuid4().hex[:8]}"
+        with RedisSaver.from_url(redis_url, prefix="plantbrain:demo") as saver:
+            answers = list(ANSWERS)
+            try:
+                for task in TASKS:
+                    await _turn(console, client, saver, thread, task, answers)
+            finally:
+                await saver.adelete_thread(thread)
+        await _summary(console, client)
 
 
-async def _scripted_response(console: Console, call: Any, alarms: list[dict[str, Any]]) -> str | None:
-    """Find the utility whose alarms explain the flood and get it repaired (a stand-in for agents)."""
-    assets = {a["id"]: a for a in await call("GET", "/assets")}
-    suspects = sorted({a["asset"] for a in alarms if assets[a["asset"]]["category"] == "utility"})
-    if not suspects:
-        return None
-    root = suspects[0]
-    console.print(
-        f"\n[bold cyan]scripted operator response[/] (agents arrive in a later issue): "
-        f"alarms on utility {root} explain the flood downstream"
+async def _turn(
+    console: Console, client: PlantClient, saver: Any, thread: str, task: str, answers: list[bool]
+) -> None:
+    brain = RulesBrain()
+    console.print(f"[bold green]operator>[/] {task}")
+    out = await ask(
+        client, saver, thread_id=thread, task=task, brain=brain, incidents=CheckpointIncidents(saver, client)
     )
-    for a in alarms:
-        if a["state"] == "UNACK":
-            await call(
-                "POST",
-                f"/alarms/{a['id']}/acknowledge",
-                json={"by": "demo", "comment": f"flood from {root}"},
-            )
-    modes = [m["id"] for m in await call("GET", f"/assets/{root}/failure-modes")]
-    wo = await call(
-        "POST",
-        "/work-orders",
-        json={
-            "asset": root,
-            "type": "EM",
-            "priority": 1,
-            "description": f"{root} lost pressure and flow: repair",
-            "failure_mode": modes[0],
-            "by": "demo",
-        },
-        headers={"Idempotency-Key": f"demo-wo-{root}"},
-    )
-    await call("POST", f"/work-orders/{wo['id']}/status", json={"status": "APPR", "by": "demo"})
-    techs = [t for t in await call("GET", "/technicians") if t["on_shift"] and "mechanical" in t["skills"]]
-    await call(
-        "POST",
-        f"/work-orders/{wo['id']}/assign",
-        json={"technicians": [techs[0]["id"]], "by": "demo"},
-    )
-    await call("POST", f"/work-orders/{wo['id']}/status", json={"status": "INPRG", "by": "demo"})
-    console.print(
-        f"  {wo['id']}: EM priority 1 on {root} ({modes[0]}), assigned {techs[0]['name']}, in progress; "
-        f"acknowledged the flood\n"
-    )
-    return str(wo["id"])
+    while out["status"] == "awaiting_approval":
+        _show(console, out)
+        ok = answers.pop(0) if answers else False
+        verb = "approves" if ok else "rejects"
+        console.print(f"[bold yellow]{SUPERVISOR} {verb}[/] (the demo answers as the supervisor)")
+        approval = Approval(approved=ok, by=SUPERVISOR, role="supervisor")
+        out = await answer(client, saver, thread, approval, brain=brain)
+    _show(console, out)
 
 
-async def _recover(console: Console, call: Any, wo_id: str) -> bool:
-    """Once the repair is complete: restart tripped machines, hold lots measured out of tolerance."""
-    wo = await call("GET", f"/work-orders/{wo_id}")
-    if wo["status"] != "COMP":
-        return False
-    fed = (await call("GET", f"/assets/{wo['asset']}"))["feeds"]
-    console.print(f"\n[bold cyan]scripted operator response[/]: {wo_id} complete, {wo['asset']} repaired")
-    for a in (await call("GET", "/alarms"))["alarms"]:
-        if a["state"] in ("UNACK", "RTNUN") and a["asset"] in (wo["asset"], *fed):
-            await call(
-                "POST",
-                f"/alarms/{a['id']}/acknowledge",
-                json={"by": "demo", "comment": "after repair"},
-            )
-    for m in fed:
-        asset = await call("GET", f"/assets/{m}")
-        if asset["status"] == "down":
-            await call(
-                "POST",
-                f"/machines/{m}/mode",
-                json={"mode": "auto", "by": "demo", "reason": "reset after trip"},
-            )
-            console.print(f"  restarted {m} after its trip")
-    bad = set()
-    for m in fed:
-        page = await call("GET", "/measurements", params={"machine": m, "limit": 20000})
-        bad |= {x["lot"] for x in page["measurements"] if not x["in_spec"]}
-    for lot in sorted(bad):
-        await call(
-            "POST",
-            f"/lots/{lot}/hold",
-            json={"by": "demo", "reason": "measured out of tolerance during the coolant loss"},
-        )
-    console.print(f"  lots held for out-of-tolerance parts: {', '.join(sorted(bad)) or 'none'}\n")
-    return True
+def _show(console: Console, out: dict[str, Any]) -> None:
+    console.print(f"[bold cyan]plantbrain[/] ({out['status']}): {out['text']}", highlight=False)
+    for c in out.get("chain") or []:
+        acts = ", ".join(c.get("actions") or []) or "read only"
+        console.print(f"   {c['n']}. {c['owner']} / {c['intent']}: {c['status']} ({acts})", style="dim")
+    console.print()
 
 
-async def _summary(console: Console, call: Any, counts: dict[str, int], peak: int) -> None:
-    state = await call("GET", "/state")
-    table = Table(title="Machines at the end of the run")
-    for col in ("asset", "line", "status", "OEE", "parts", "good"):
+async def _summary(console: Console, client: PlantClient) -> None:
+    state = await get_plant_state(client, NoArgs())
+    table = Table(title="Work orders and held lots at the end")
+    for col in ("what", "id", "asset / machines", "status", "by"):
         table.add_column(col)
-    for a in state["assets"]:
-        if "oee" in a:
-            o = a["oee"]
-            table.add_row(
-                a["id"],
-                a["line"] or "",
-                a["status"],
-                f"{o['oee']:.2f}",
-                str(o["parts_total"]),
-                str(o["parts_good"]),
-            )
+    for w in state.work_orders:
+        table.add_row("work order", w.id, w.asset, f"{w.type} P{w.priority} {w.status}", w.created_by)
+    for lot in state.lots:
+        if lot.on_hold:
+            table.add_row("lot on hold", lot.id, ", ".join(lot.machines), lot.status, lot.hold_by or "")
     console.print(table)
-    held = [lot["id"] for lot in state["lots"] if lot["on_hold"]]
-    done = sum(j["status"] == "complete" for j in state["jobs"])
-    console.print(
-        f"alarms raised: {counts['alarm.raised']} (peak {peak} in 10 min), trips: {counts['asset.tripped']}, "
-        f"operations completed: {counts['job.op_completed']}, jobs complete: {done}/{len(state['jobs'])}"
-    )
-    console.print(
-        f"work orders: {', '.join(w['id'] + ' ' + w['status'] for w in state['work_orders']) or 'none'}; "
-        f"lots on hold: {', '.join(held) or 'none'}; out-of-spec measurements: "
-        f"{state['measurements']['out_of_spec']}"
-    )
-    console.print(f"state digest (same seed and scenario => same digest): {state['history_sha256'][:16]}")
+    console.print(f"state digest (same seed and scenario => same digest): {state.history_sha256[:16]}")
 
 
-def run_demo(*, seed: int, scenario: str, hours: float, console: Console) -> None:
-    asyncio.run(_run(console, seed, scenario, hours))
+def run_demo(*, seed: int, scenario: str, redis_url: str, console: Console) -> None:
+    asyncio.run(_run(console, seed, scenario, redis_url))

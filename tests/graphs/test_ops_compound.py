@@ -172,3 +172,28 @@ def test_the_other_line_is_asked_back_then_answered(redis_url: str, key_prefix: 
             assert out["plan"][0]["intent"] == "list_alarms" and out["plan"][0]["args"] == {"line": "L3"}
 
     run(go())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "If PRS-1 is stopped, open a priority-1 work order on it, otherwise show me its schedule",
+        "如果1号液压机已停止，就给它开一级工单，否则看看它的排程",
+    ],
+)
+@pytest.mark.parametrize("stopped", [True, False])
+def test_otherwise_branch_follows_the_live_state(text: str, stopped: bool, redis_url: str, key_prefix: str) -> None:
+    async def go() -> None:
+        async with session(redis_url, key_prefix) as s:
+            if stopped:
+                await s.post("/machines/PRS-1/mode", {"mode": "stopped", "reason": "die change", "by": "op"})
+            out = await s.ask(text)
+            assert out["status"] == "completed", out["text"]
+            ran = [st["intent"] for st in out["steps"] if st["status"] != "skipped"]
+            wos = await _wos(s)
+            if stopped:
+                assert ran == ["create_work_order"] and [(w["asset"], w["priority"]) for w in wos] == [("PRS-1", 1)]
+            else:
+                assert ran == ["show_schedule"] and wos == []
+
+    run(go())

@@ -28,6 +28,9 @@ runner = CliRunner()
         ["approve"],
         ["reject"],
         ["demo"],
+        ["ask"],
+        ["intents"],
+        ["serve"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:
@@ -78,6 +81,8 @@ def test_bench_plant_prints_the_speed_figure() -> None:
         (["bench", "plant", "--scenario", "nope"], "unknown scenario 'nope'"),
         (["plant", "scenarios", "--plant", "/nonexistent/plant.yaml"], "cannot read"),
         (["demo", "--scenario", "meteor_strike"], "unknown scenario"),
+        (["ask", "hello", "--scenario", "meteor_strike"], "unknown scenario"),
+        (["ask", "hello", "--brain", "oracle"], "unknown brain 'oracle'"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_2(args: list[str], needle: str) -> None:
@@ -98,10 +103,13 @@ def test_a_broken_plant_file_names_the_field(tmp_path: Path) -> None:
     assert "sample_period_s" in r.output
 
 
-def test_demo_runs_a_scenario_end_to_end() -> None:
-    r = runner.invoke(app, ["demo", "--seed", "42", "--hours", "12"])
+def test_demo_answers_typed_operator_tasks(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", redis_url)
+    r = runner.invoke(app, ["demo", "--seed", "42"])
     assert r.exit_code == 0, r.output
-    assert "ALARM FLOOD" in r.output
-    assert "TRIP" in r.output
-    assert "COMP" in r.output, "the scripted repair completes"
-    assert "restarted" in r.output
+    out = " ".join(r.output.split())  # rich wraps long lines
+    assert out.count("operator>") == 7
+    assert "root cause P-201" in out and "create_work_order executed" in out
+    assert "approves" in out and "CNC-6 is now stopped" in out
+    assert "rejects" in out and "Stopping CNC-5 was not done" in out
+    assert "交接班报告" in out and "state digest" in out
