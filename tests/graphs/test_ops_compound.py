@@ -182,7 +182,9 @@ def test_the_other_line_is_asked_back_then_answered(redis_url: str, key_prefix: 
     ],
 )
 @pytest.mark.parametrize("stopped", [True, False])
-def test_otherwise_branch_follows_the_live_state(text: str, stopped: bool, redis_url: str, key_prefix: str) -> None:
+def test_otherwise_branch_follows_the_live_state(
+    text: str, stopped: bool, redis_url: str, key_prefix: str
+) -> None:
     async def go() -> None:
         async with session(redis_url, key_prefix) as s:
             if stopped:
@@ -192,7 +194,9 @@ def test_otherwise_branch_follows_the_live_state(text: str, stopped: bool, redis
             ran = [st["intent"] for st in out["steps"] if st["status"] != "skipped"]
             wos = await _wos(s)
             if stopped:
-                assert ran == ["create_work_order"] and [(w["asset"], w["priority"]) for w in wos] == [("PRS-1", 1)]
+                assert ran == ["create_work_order"] and [(w["asset"], w["priority"]) for w in wos] == [
+                    ("PRS-1", 1)
+                ]
             else:
                 assert ran == ["show_schedule"] and wos == []
 

@@ -13,7 +13,9 @@ from agents._llm_brain import LlmBrain, LlmBrainConfig
 from tests.agents.openai_script import ScriptedEndpoint, reply, tool_call
 from tests.graphs.ops_support import session
 
-COMPOUND = "If CNC-3 spindle temperature is above 30 °C, open a priority-2 work order and move its jobs to CNC-4"
+COMPOUND = (
+    "If CNC-3 spindle temperature is above 30 °C, open a priority-2 work order and move its jobs to CNC-4"
+)
 WHEN = {"kind": "tag", "asset": "CNC-3", "tag": "CNC-3.spindle_temp", "op": "gt", "value": 30}
 
 
@@ -29,9 +31,12 @@ def test_llm_plan_runs_through_the_same_graph(redis_url: str, key_prefix: str) -
     )
 
     async def go() -> None:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=endpoint.app), base_url="http://llm") as llm:
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=endpoint.app), base_url="http://llm"
+        ) as llm:
             brain = LlmBrain(
-                LlmBrainConfig(base_url="http://llm/v1", model="scripted", max_retries=0), http_async_client=llm
+                LlmBrainConfig(base_url="http://llm/v1", model="scripted", max_retries=0),
+                http_async_client=llm,
             )
             async with session(redis_url, key_prefix, brain=brain) as s:
                 out = await s.ask(COMPOUND)

@@ -16,7 +16,9 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "intents.md"
 
 def test_the_documented_catalogue_is_the_codes() -> None:
     text = DOC.read_text(encoding="utf-8")
-    assert text == catalogue_markdown(), "docs/intents.md is stale: plantbrain intents --markdown > docs/intents.md"
+    assert text == catalogue_markdown(), (
+        "docs/intents.md is stale: plantbrain intents --markdown > docs/intents.md"
+    )
     for i in INTENTS:
         assert f"`{i.name}`" in text and i.en in text and i.zh in text
 
