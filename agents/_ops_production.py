@@ -3,7 +3,9 @@
 Moving jobs republishes the whole schedule (the plant's contract): every other machine keeps its
 queue and order; the source's queued operations go to the end of the target's queue, in their
 order; a running operation stays where it is. A target of another machine type is refused with
-the reason, nothing published.
+the reason, nothing published. A target maintenance holds (down, stopped, locked out, an open
+corrective order) is a conflict the supervisor's rule settles, safety before delivery, and the
+answer says so.
 """
 
 from __future__ import annotations
@@ -11,20 +13,25 @@ from __future__ import annotations
 from pydantic import JsonValue
 
 from agents import _intent_args as a
+from agents._decision import Claim, ConflictResolution, resolve_conflict
 from agents._ops import OpsContext, StepOutcome, declined, done, hm, ids, nothing, read, write
 from agents._ops_maintenance import bind_asset
 from agents._specialist import Declined
 from tools import (
     Assignment,
+    GetAssetArgs,
     GetJobArgs,
     ListJobsArgs,
+    ListWorkOrdersArgs,
     NoArgs,
     PublishScheduleArgs,
+    get_asset,
     get_clock,
     get_job,
     get_schedule,
     list_jobs,
     list_materials,
+    list_work_orders,
     publish_schedule,
 )
 
@@ -64,6 +71,13 @@ async def move_jobs(ctx: OpsContext, args: a.MoveJobsArgs) -> StepOutcome:
             f"{source}的任务不能转到{target}：需要同类型设备（{kinds}）。未发布排程。",
             moved=[],
         )  # fmt: skip
+    conflict = await _target_conflict(ctx, source, target)
+    if conflict is not None:
+        return nothing(
+            f"{source}'s jobs were not moved to {target}: {conflict.rationale}",
+            f"{source}的任务未转到{target}：{target}不可用（安全优先于交付）。{conflict.rationale}",
+            moved=[], conflict=conflict.model_dump(mode="json"),
+        )  # fmt: skip
     sched = await read(ctx, get_schedule, NoArgs())
     now = (await read(ctx, get_clock, NoArgs())).t
     moving = [o for o in sched.machines.get(source, []) if o.status in _MOVABLE]
@@ -93,6 +107,29 @@ async def move_jobs(ctx: OpsContext, args: a.MoveJobsArgs) -> StepOutcome:
         f"已将{len(moving)}个任务从{source}转到{target}；排程第{out.version}版已发布。",
         moved=moved, version=out.version, source=source, target=target,
     )  # fmt: skip
+
+
+async def _target_conflict(ctx: OpsContext, source: str, target: str) -> ConflictResolution | None:
+    """Maintenance's claim on the target (down, stopped, locked out, or under an open corrective
+    order) against the operator's move: settled by safety > quality > delivery > cost."""
+    x = await read(ctx, get_asset, GetAssetArgs(asset_id=target))
+    wos = (await read(ctx, list_work_orders, ListWorkOrdersArgs(asset=target, status="open"))).work_orders
+    urgent = [w.id for w in wos if w.type in ("CM", "EM")]
+    if x.status not in ("down", "maintenance") and x.mode != "stopped" and not urgent:
+        return None
+    why = f"{target} is {x.status}" + (f" with open work order(s) {', '.join(urgent)}" if urgent else "")
+    resource = f"machine {target}"
+    return resolve_conflict(
+        [
+            Claim(
+                agent="scheduling",
+                resource=resource,
+                concern="delivery",
+                reason=f"move {source}'s jobs there",
+            ),
+            Claim(agent="maintenance", resource=resource, concern="safety", reason=why),
+        ]
+    )
 
 
 async def job_status(ctx: OpsContext, args: a.JobArgs) -> StepOutcome:

@@ -201,3 +201,21 @@ def test_otherwise_branch_follows_the_live_state(
                 assert ran == ["show_schedule"] and wos == []
 
     run(go())
+
+
+@pytest.mark.parametrize("text", ["Move CNC-3's jobs to CNC-4", "把3号数控机床的任务转到4号数控机床"])
+def test_a_move_onto_a_machine_maintenance_holds_loses_to_safety(
+    text: str, redis_url: str, key_prefix: str
+) -> None:
+    async def go() -> None:
+        async with session(redis_url, key_prefix) as s:
+            await s.post("/machines/CNC-4/mode", {"mode": "stopped", "reason": "spindle noise", "by": "op"})
+            version = (await s.get("/schedule"))["version"]
+            out = await s.ask(text)
+            assert out["status"] == "completed" and out["actions"] == []
+            conflict = out["steps"][0]["data"]["conflict"]
+            assert conflict["winner"] == "maintenance" and conflict["losers"] == ["scheduling"]
+            assert "safety outranks delivery" in conflict["rationale"]
+            assert (await s.get("/schedule"))["version"] == version
+
+    run(go())
