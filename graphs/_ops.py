@@ -79,6 +79,16 @@ def _forbidden(
     return guarded
 
 
+def _logged(act: Act, calls: list[str]) -> Act:
+    """`act`, noting the name of every tool called (reads too): the step's tool chain."""
+
+    async def logged(tool: str, args: Mapping[str, object]) -> object:
+        calls.append(tool)
+        return await act(tool, args)
+
+    return logged
+
+
 def build_ops_graph(
     client: PlantClient,
     *,
@@ -117,21 +127,31 @@ def build_ops_graph(
         skipped: list[dict[str, JsonValue]] = []
         records: list[ActionRecord] = []
         scope = f"{state['thread_id']}:t{state['turn']}"
-        act = _gate(client, f"{scope}:cond", "supervisor", records)
+        calls: list[str] = []
+        act = _logged(_gate(client, f"{scope}:cond", "supervisor", records), calls)
+        probe: dict[str, JsonValue] | None = None
+        verdict = dict(state.get("verdict") or {})
         while cursor < len(answer.steps):
             step = answer.steps[cursor]
             if step.when is None:
                 break
-            try:
-                holds, seen = await condition_holds(act, step.when)
-            except ToolError as e:
-                update["failure"] = {"agent": "supervisor", "kind": e.kind, "message": e.message}
-                return Command(goto="reply", update=update | {"results": skipped})
+            calls.clear()
+            when = step.when.model_dump(mode="json")
+            if verdict.get("when") == when:  # "if X, do A and B": X is read once, before A
+                holds, seen = bool(verdict.get("holds")), str(verdict.get("seen"))
+            else:
+                try:
+                    holds, seen = await condition_holds(act, step.when)
+                except ToolError as e:
+                    update["failure"] = {"agent": "supervisor", "kind": e.kind, "message": e.message}
+                    return Command(goto="reply", update=update | {"results": skipped})
+                verdict = {"when": when, "holds": holds, "seen": seen}
             if holds:
+                probe = {"n": step.n, "tools": list(calls)}  # the condition's reads belong to its step
                 break
-            skipped.append(_skipped(state["turn"], step, seen))
+            skipped.append(_skipped(state["turn"], step, seen) | {"tools": list(calls)})
             cursor += 1
-        update |= {"cursor": cursor, "results": skipped}
+        update |= {"cursor": cursor, "results": skipped, "probe": probe, "verdict": verdict}
         if cursor >= len(answer.steps):
             return Command(goto="reply", update=update)
         return Command(goto=_node_of(answer.steps[cursor]), update=update)
@@ -144,7 +164,13 @@ def build_ops_graph(
             scope = f"{state['thread_id']}:t{state['turn']}:s{step.n}"
             records: list[ActionRecord] = []
             agent = "supervisor" if name == "desk" else name
-            act = _forbidden(_gate(client, scope, agent, records), answer.forbidden, records, agent, scope)
+            probe = state.get("probe") or {}
+            earlier_calls = probe.get("tools") if probe.get("n") == step.n else []
+            calls: list[str] = [str(c) for c in earlier_calls] if isinstance(earlier_calls, list) else []
+            act = _logged(
+                _forbidden(_gate(client, scope, agent, records), answer.forbidden, records, agent, scope),
+                calls,
+            )
             ctx = OpsContext(
                 client=client, act=act, lang=answer.lang, lexicon=await lexicon(), agent=agent,
                 earlier=state.get("earlier") or {}, history=state.get("turns") or [], incidents=incidents,
@@ -161,7 +187,7 @@ def build_ops_graph(
                 if e.kind in _FATAL:
                     update["failure"] = {"agent": agent, "kind": e.kind, "message": e.message}
             result = {"turn": state["turn"], "n": step.n, "intent": step.intent, "owner": step.owner,
-                      "args": step.args, **outcome.model_dump(mode="json")}  # fmt: skip
+                      "args": step.args, **outcome.model_dump(mode="json"), "tools": list(calls)}  # fmt: skip
             update |= {
                 "results": [result],
                 "actions": [r.model_dump(mode="json") | {"turn": state["turn"]} for r in records],

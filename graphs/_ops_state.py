@@ -30,6 +30,10 @@ class OpsState(TypedDict, total=False):
     """The brain's answer to this turn's task (a Plan, Clarification or Refusal, dumped, with `kind`)."""
     cursor: Annotated[int, last_value]
     """Index of the plan's next step."""
+    probe: Annotated[dict[str, JsonValue] | None, last_value]
+    """The tool calls of the next step's condition check: {n, tools}."""
+    verdict: Annotated[dict[str, JsonValue] | None, last_value]
+    """The last condition read this turn: {when, holds, seen}; the steps it guards share it."""
     earlier: Annotated[dict[str, JsonValue], last_value]
     """Findings of this turn's earlier steps (e.g. the root cause), for the later ones."""
     results: Annotated[list[dict[str, JsonValue]], operator.add]
@@ -57,6 +61,8 @@ def turn_input(thread_id: str, turn: int, task: str, brain: str, origin: dict[st
         "earlier": {},
         "reply": None,
         "failure": None,
+        "probe": None,
+        "verdict": None,
     }
 
 
@@ -116,9 +122,13 @@ def reply_of(state: OpsState) -> dict[str, Any]:
     lang = answer.lang if answer is not None else "en"
     zh = lang == "zh"
     out: dict[str, JsonValue] = {"turn": turn, "task": state.get("task", ""), "lang": lang}
-    if isinstance(answer, Refusal) or answer is None:
-        out |= {"status": "refused" if answer else "failed", "reason": answer.reason if answer else "failed",
-                "text": answer.message if answer else "The task could not be planned."}  # fmt: skip
+    failure = state.get("failure")
+    if answer is None:
+        message = failure.get("message") if isinstance(failure, dict) else None
+        out |= {"status": "failed", "reason": "failed", "failure": failure,
+                "text": f"The task could not be planned: {str(message or 'the brain gave no answer').rstrip('.')}."}  # fmt: skip
+    elif isinstance(answer, Refusal):
+        out |= {"status": "refused", "reason": answer.reason, "text": answer.message}
     elif isinstance(answer, Clarification):
         memory["pending"] = answer.pending
         out |= {"status": "clarification", "text": answer.question, "question": answer.question,
@@ -141,7 +151,7 @@ def reply_of(state: OpsState) -> dict[str, Any]:
             )
             tools = [k if n == 1 else f"{k} x{n}" for k, n in counts.items()]
             chain.append({"n": r.get("n"), "owner": r.get("owner"), "intent": r.get("intent"),
-                          "status": r.get("status"), "actions": list(tools)})  # fmt: skip
+                          "status": r.get("status"), "tools": r.get("tools", []), "actions": list(tools)})  # fmt: skip
         out |= {
             "status": "failed" if failed else "completed",
             "text": "\n".join(lines) if lines else ("没有需要执行的步骤。" if zh else "Nothing to do."),

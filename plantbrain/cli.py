@@ -149,22 +149,29 @@ def bench_checkpoint(
 def demo(
     seed: SeedOpt = 42,
     scenario: Annotated[str, typer.Option(help="Fault scenario to run.")] = "coolant_pump_failure",
-    hours: Annotated[float, typer.Option(min=0.5, max=24, help="Simulated hours to run.")] = 12.0,
 ) -> None:
-    """Run a fault scenario end to end through the plant's HTTP API and tell what happened."""
+    """A fault on the sandbox, then an operator's typed tasks (EN and ZH) answered by plantbrain.
+
+    Uses REDIS_URL, else a private redis-server; the demo's checkpoints are deleted afterwards.
+    """
     from ._demo import run_demo
 
     with _operator_errors():
         _check_scenario(scenario)
-        run_demo(seed=seed, scenario=scenario, hours=hours, console=Console())
+        with resolve_redis() as url:
+            run_demo(seed=seed, scenario=scenario, redis_url=url, console=Console())
 
 
 def _register_incident() -> None:
     from ._ask_cli import register as register_ask
     from ._incident_cli import register
+    from ._intents_cli import register as register_intents
+    from ._serve_cli import register as register_serve
 
     register(app, _operator_errors)
     register_ask(app, _operator_errors)
+    register_intents(app)
+    register_serve(app, _operator_errors)
 
 
 _register_incident()

@@ -44,6 +44,13 @@ def test_condition_true_opens_the_order_and_moves_the_jobs(
             assert queued and {(o["job"], o["op"]) for o in queued} <= on4
             tools = [a["tool"] for a in out["actions"]]
             assert tools == ["create_work_order", "publish_schedule"]
+            chain = [t for c in out["chain"] for t in c["tools"]]  # every tool call, reads included
+            assert chain == [
+                "get_tag",  # the condition, read once for both steps
+                "get_asset", "list_work_orders", "create_work_order",  # no duplicate order
+                "get_asset", "list_work_orders",  # is CNC-4 free (maintenance's claim)?
+                "get_schedule", "get_clock", "publish_schedule",
+            ]  # fmt: skip
 
     run(go())
 
