@@ -33,9 +33,10 @@ from agents._ops import Handler, IncidentLibrary, OpsContext, StepOutcome
 from agents._ops_handlers import HANDLERS
 from agents._plan import BrainAnswer, Clarification, Condition, Forbid, Plan, Refusal, Step
 from agents._specialist import Act, Declined
+from agents._supervisor import condition_holds
 from graphs._incident import _gate
 from graphs._ops_incident import respond_incident
-from graphs._ops_state import OpsState, brain_answer, condition_holds, reply_of
+from graphs._ops_state import OpsState, brain_answer, reply_of
 from graphs._state import ActionRecord
 from tools import PlantClient, ToolError
 

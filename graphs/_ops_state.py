@@ -1,4 +1,4 @@
-"""The ops graph's state, the live check of a step's condition, and the reply to the operator.
+"""The ops graph's state, and the reply node (the supervisor's answer, `agents._supervisor`).
 
 Everything in the state is JSON, so any process can read a checkpoint and continue the thread.
 """
@@ -6,15 +6,13 @@ Everything in the state is JSON, so any process can read a checkpoint and contin
 from __future__ import annotations
 
 import operator
-from collections import Counter
 from typing import Annotated, Any, TypedDict
 
 from pydantic import JsonValue
 
-from agents._plan import OP_WORDS, BrainAnswer, Clarification, Condition, Plan, Refusal
-from agents._specialist import Act
+from agents._plan import BrainAnswer, Clarification, Plan, Refusal
+from agents._supervisor import answer_operator
 from graphs._state import last_value
-from tools import Alarm, Asset, Tag
 
 
 class OpsState(TypedDict, total=False):
@@ -79,87 +77,19 @@ def brain_answer(state: OpsState) -> BrainAnswer | None:
     return Refusal.model_validate(body)
 
 
-def _compare(value: float, c: Condition) -> bool:
-    assert c.value is not None
-    return {
-        "gt": value > c.value,
-        "ge": value >= c.value,
-        "lt": value < c.value,
-        "le": value <= c.value,
-    }[c.op or "gt"]
-
-
-async def condition_holds(act: Act, c: Condition) -> tuple[bool, str]:
-    """Whether a condition holds on the live plant now, and what was seen."""
-    if c.kind == "tag":
-        tag = await act("get_tag", {"tag_id": c.tag})
-        assert isinstance(tag, Tag)
-        if tag.value is None:
-            return c.negate, f"{tag.id} has no reading"
-        held = _compare(tag.value, c)
-        seen = f"{tag.id} = {tag.value:g} {tag.unit}, {OP_WORDS[c.op or 'gt'][0]} {c.value:g}: {'yes' if held else 'no'}"
-    elif c.kind == "asset_status":
-        asset = await act("get_asset", {"asset_id": c.asset})
-        assert isinstance(asset, Asset)
-        held = asset.status == c.status or (c.status == "stopped" and asset.mode == "stopped")
-        seen = f"{asset.id} is {asset.status}"
-    else:
-        alarms = await act("list_alarms", {"asset": c.asset})
-        standing: list[Alarm] = [a for a in getattr(alarms, "alarms", []) if a.active and not a.shelved]
-        held = bool(standing)
-        seen = f"{c.asset} has {len(standing)} standing alarm(s)"
-    return held != c.negate, seen
-
-
 def reply_of(state: OpsState) -> dict[str, Any]:
-    """The reply node's update: the answer in the operator's language, the chain, the memory."""
-    answer = brain_answer(state)
+    """The reply node's update: the supervisor's answer, the next turn's memory, the turn's record."""
     turn = state.get("turn", 1)
-    memory = dict(state.get("memory") or {})
-    memory.pop("pending", None)
     results = [r for r in state.get("results", []) if r.get("turn") == turn]
-    actions = [a for a in state.get("actions", []) if a.get("turn") == turn]
-    lang = answer.lang if answer is not None else "en"
-    zh = lang == "zh"
-    out: dict[str, JsonValue] = {"turn": turn, "task": state.get("task", ""), "lang": lang}
-    failure = state.get("failure")
-    if answer is None:
-        message = failure.get("message") if isinstance(failure, dict) else None
-        out |= {"status": "failed", "reason": "failed", "failure": failure,
-                "text": f"The task could not be planned: {str(message or 'the brain gave no answer').rstrip('.')}."}  # fmt: skip
-    elif isinstance(answer, Refusal):
-        out |= {"status": "refused", "reason": answer.reason, "text": answer.message}
-    elif isinstance(answer, Clarification):
-        memory["pending"] = answer.pending
-        out |= {"status": "clarification", "text": answer.question, "question": answer.question,
-                "candidates": list(answer.candidates)}  # fmt: skip
-    else:
-        memory = dict(answer.context)
-        ran = {r.get("n") for r in results}
-        not_run = [s for s in answer.steps if s.n not in ran]
-        lines = [str(r.get("zh" if zh else "en")) for r in results]
-        if not_run:
-            names = ", ".join(f"{s.n}. {s.intent}" for s in not_run)
-            lines.append(f"未执行的步骤：{names}。" if zh else f"Not run: {names}.")
-        failed = bool(state.get("failure")) or any(r.get("status") == "failed" for r in results)
-        chain: list[JsonValue] = []
-        for r in results:
-            counts = Counter(
-                f"{a.get('tool')} {a.get('status')}"
-                for a in actions
-                if f":s{r.get('n')}:" in str(a.get("idempotency_key", ""))
-            )
-            tools = [k if n == 1 else f"{k} x{n}" for k, n in counts.items()]
-            chain.append({"n": r.get("n"), "owner": r.get("owner"), "intent": r.get("intent"),
-                          "status": r.get("status"), "tools": r.get("tools", []), "actions": list(tools)})  # fmt: skip
-        out |= {
-            "status": "failed" if failed else "completed",
-            "text": "\n".join(lines) if lines else ("没有需要执行的步骤。" if zh else "Nothing to do."),
-            "steps": len(answer.steps),
-            "chain": chain,
-        }
-        if state.get("failure"):
-            out["failure"] = state.get("failure")
+    out, memory = answer_operator(
+        brain_answer(state),
+        turn=turn,
+        task=state.get("task", ""),
+        results=results,
+        actions=[a for a in state.get("actions", []) if a.get("turn") == turn],
+        failure=state.get("failure"),
+        memory=state.get("memory") or {},
+    )
     record = {k: out.get(k) for k in ("turn", "task", "lang", "status", "text")}
     record["steps"] = [{k: r.get(k) for k in ("n", "intent", "owner", "status", "en", "zh")} for r in results]
     return {"reply": out, "memory": memory, "turns": [record]}
