@@ -65,16 +65,9 @@ def plan_task(task: str, lex: PlantLexicon, memory: Mapping[str, JsonValue]) -> 
     def refuse(reason: Any, en: str, zh: str) -> Refusal:
         return Refusal(task=task[:200], lang=lang, brain="rules", reason=reason, message=_say(lang, en, zh))
 
-    if not task.strip():
-        return refuse("empty", "The task is empty: tell me what to do, e.g. 'What is CNC-3 doing?'.",
-                      "任务为空：请告诉我要做什么，例如“3号数控机床现在在干什么？”")  # fmt: skip
-    if len(task) > g.MAX_TASK_CHARS:
-        return refuse(
-            "too_long",
-            f"The task is {len(task):,} characters long; an operator task is at most {g.MAX_TASK_CHARS:,}. "
-            "Nothing was done: say in a sentence or two what you need.",
-            f"任务长度为{len(task):,}个字符，超过上限{g.MAX_TASK_CHARS:,}。未执行任何操作：请用一两句话说明需求。",
-        )
+    early = g.early_refusal(task, "rules")
+    if early is not None:
+        return early
     text = normalize(task)
     pending = memory.get("pending")
     if (
@@ -88,10 +81,6 @@ def plan_task(task: str, lex: PlantLexicon, memory: Mapping[str, JsonValue]) -> 
     if not meaningful(text):
         return refuse("not_understood", "I did not understand that. Try e.g. 'Which alarms are active on line 2?'.",
                       "没有理解您的意思。可以这样说：“二线有哪些报警？”")  # fmt: skip
-    if g.unsupported(text):
-        return refuse("unsupported", "plantbrain does not override interlocks or safety functions; "
-                      "that is done on site under the plant's permit procedure.",
-                      "plantbrain不会旁路联锁或安全功能；这必须在现场按许可程序进行。")  # fmt: skip
     forbidden, text = g.negations(text)
     try:
         drafts = _Planner(lex, lang, memory).run(text)

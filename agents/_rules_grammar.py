@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
-from agents._plan import Forbid, Op
+from agents._nl_text import is_chinese, normalize
+from agents._plan import Forbid, Op, Refusal
 
 MAX_TASK_CHARS = 2000
 """Longer text is not an operator task (a paste of a log or a document): refused, nothing done."""
@@ -91,6 +93,32 @@ _NEGATIONS: tuple[tuple[re.Pattern[str], Forbid], ...] = tuple(
     )
 )  # fmt: skip
 """Negated actions: the words are cut out of the task and the tool is forbidden for its run."""
+
+
+def early_refusal(task: str, brain: str) -> Refusal | None:
+    """What every brain refuses before reading a task: empty text, a paste too long to be a task,
+    a request to bypass an interlock (no model is asked about those)."""
+    zh = is_chinese(task)
+
+    def refuse(reason: Literal["empty", "too_long", "unsupported"], en: str, zh_text: str) -> Refusal:
+        return Refusal(task=task[:200], lang="zh" if zh else "en", brain=brain, reason=reason,
+                       message=zh_text if zh else en)  # fmt: skip
+
+    if not task.strip():
+        return refuse("empty", "The task is empty: tell me what to do, e.g. 'What is CNC-3 doing?'.",
+                      "任务为空：请告诉我要做什么，例如“3号数控机床现在在干什么？”")  # fmt: skip
+    if len(task) > MAX_TASK_CHARS:
+        return refuse(
+            "too_long",
+            f"The task is {len(task):,} characters long; an operator task is at most {MAX_TASK_CHARS:,}. "
+            "Nothing was done: say in a sentence or two what you need.",
+            f"任务长度为{len(task):,}个字符，超过上限{MAX_TASK_CHARS:,}。未执行任何操作：请用一两句话说明需求。",
+        )
+    if unsupported(normalize(task)):
+        return refuse("unsupported", "plantbrain does not override interlocks or safety functions; "
+                      "that is done on site under the plant's permit procedure.",
+                      "plantbrain不会旁路联锁或安全功能；这必须在现场按许可程序进行。")  # fmt: skip
+    return None
 
 
 def negations(text: str) -> tuple[list[Forbid], str]:

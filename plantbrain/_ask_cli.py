@@ -30,6 +30,11 @@ from plantbrain._incident_cli import _client, advance_to, rebuild_sandbox
 from plantbrain._incidents_lib import CheckpointIncidents
 from tools import Clock, PlantClient
 
+BaseUrlOpt = Annotated[
+    str | None, typer.Option(help="llm brain: OpenAI-compatible endpoint (or PLANTBRAIN_LLM_BASE_URL).")
+]
+ModelOpt = Annotated[str | None, typer.Option(help="llm brain: model name (or PLANTBRAIN_LLM_MODEL).")]
+PrefixOpt = Annotated[str, typer.Option(help="Redis key prefix of the checkpoints.")]
 DEFAULT_AT_H = 2.0
 """Where a new thread's sandbox starts: this many hours into the scenario's day."""
 
@@ -182,13 +187,8 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
             typer.Option(help="Continue this conversation (default: a new one; its id is printed)."),
         ] = None,
         brain: Annotated[str, typer.Option(help="rules (default, offline) or llm.")] = "rules",
-        base_url: Annotated[
-            str | None,
-            typer.Option(help="llm brain: OpenAI-compatible endpoint (or PLANTBRAIN_LLM_BASE_URL)."),
-        ] = None,
-        model: Annotated[
-            str | None, typer.Option(help="llm brain: model name (or PLANTBRAIN_LLM_MODEL).")
-        ] = None,
+        base_url: BaseUrlOpt = None,
+        model: ModelOpt = None,
         as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
         plant_url: Annotated[str | None, typer.Option(help="A served plant instead of the sandbox.")] = None,
         seed: Annotated[int, typer.Option(min=0, max=2**31 - 1, help="Sandbox seed (new threads).")] = 0,
@@ -196,7 +196,7 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         at: Annotated[
             float, typer.Option(min=0, max=24, help="Sandbox clock of a new thread, hours into the day.")
         ] = DEFAULT_AT_H,
-        prefix: Annotated[str, typer.Option(help="Redis key prefix of the checkpoints.")] = "plantbrain:cp",
+        prefix: PrefixOpt = "plantbrain:cp",
     ) -> None:
         """Hand plantbrain a task in plain English or Chinese; it plans, acts and answers."""
         if scenario is not None and scenario not in load_scenarios():

@@ -16,6 +16,8 @@ from typing import Annotated, Any
 
 import typer
 
+from plantbrain._ask_cli import BaseUrlOpt, ModelOpt, PrefixOpt
+
 DEFAULT_PORT = 8800
 
 
@@ -88,14 +90,9 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         brain: Annotated[
             str, typer.Option(help="Default brain of new threads: rules (offline) or llm.")
         ] = "rules",
-        base_url: Annotated[
-            str | None,
-            typer.Option(help="llm brain: OpenAI-compatible endpoint (or PLANTBRAIN_LLM_BASE_URL)."),
-        ] = None,
-        model: Annotated[
-            str | None, typer.Option(help="llm brain: model name (or PLANTBRAIN_LLM_MODEL).")
-        ] = None,
-        prefix: Annotated[str, typer.Option(help="Redis key prefix of the checkpoints.")] = "plantbrain:cp",
+        base_url: BaseUrlOpt = None,
+        model: ModelOpt = None,
+        prefix: PrefixOpt = "plantbrain:cp",
     ) -> None:
         """Serve operators' tasks over HTTP (POST /tasks; OpenAPI docs at /docs)."""
         from plantbrain._ask_cli import BrainSetupError, make_brain
