@@ -67,7 +67,7 @@ from agents._instruments import InstrumentFault, InstrumentPolicy, find_instrume
 from agents._intents import INTENTS, IntentSpec, find_intent
 from agents._lexicon import PlantLexicon, load_lexicon
 from agents._ops import IncidentLibrary, OpsContext, StepOutcome
-from agents._plan import BrainAnswer, Clarification, Condition, Forbid, Plan, Refusal, Step
+from agents._plan import Brain, BrainAnswer, Clarification, Condition, Forbid, Plan, Refusal, Step
 from agents._rules_brain import RulesBrain, plan_task
 from agents._scheduling import (
     solve as solve_schedule,
@@ -150,6 +150,7 @@ from agents._wear_scan import WearFinding, WearPolicy, assess_wear, scan_wear
 
 __all__ = [
     "INTENTS",
+    "Brain",
     "BrainAnswer",
     "Clarification",
     "Condition",

@@ -20,6 +20,7 @@ from tools import (
     Alarm,
     ListAlarmsArgs,
     ShelveAlarmArgs,
+    acknowledge_alarm,
     find_tool,
     list_alarms,
     shelve_alarm,
@@ -76,7 +77,7 @@ async def acknowledge(ctx: OpsContext, args: a.ScopeArgs) -> StepOutcome:
         args_ = AcknowledgeAlarmArgs(
             alarm_id=x.id, comment="acknowledged at the operator's request", by=ctx.agent
         )
-        out = await ctx.act("acknowledge_alarm", args_.model_dump(mode="json"))
+        out = await write(ctx, acknowledge_alarm, args_)
         if isinstance(out, Declined):
             return declined(f"Acknowledging {x.id}", f"确认{x.id}", out)
         acked.append(x.id)

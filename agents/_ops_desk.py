@@ -117,13 +117,9 @@ async def sensor_trend(ctx: OpsContext, args: a.SensorWindowArgs) -> StepOutcome
     hi = max(p.max for p in h.points)
     mean = sum(p.value for p in h.points) / len(h.points)
     first, last = h.points[0].value, h.points[-1].value
-    trend = (
-        "rising"
-        if last - first > 0.05 * (hi - lo + 1e-9) * 4
-        else "falling"
-        if first - last > 0.05 * (hi - lo + 1e-9) * 4
-        else "steady"
-    )
+    # A move of more than a fifth of the window's range from first to last bucket is a trend.
+    moved = (last - first) / (hi - lo) if hi > lo else 0.0
+    trend = "rising" if moved > 0.2 else "falling" if moved < -0.2 else "steady"
     zh = {"rising": "上升", "falling": "下降", "steady": "平稳"}[trend]
     hours = window / 3600
     return done(

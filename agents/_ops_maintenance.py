@@ -11,7 +11,7 @@ from __future__ import annotations
 from agents import _intent_args as a
 from agents._health import diagnose as rank_modes
 from agents._health import health_index, tag_trend
-from agents._ops import OpsContext, StepOutcome, declined, done, hm, ids, nothing, read, write
+from agents._ops import OpsContext, StepOutcome, declined, done, ids, nothing, read, write
 from agents._specialist import Declined
 from tools import (
     AssignWorkOrderArgs,
@@ -224,6 +224,3 @@ async def spare_parts(ctx: OpsContext, args: a.NoIntentArgs) -> StepOutcome:
         f"{len(low)}种备件库存不高于最低库存：{ids(low, True)}。",
         low=[p.id for p in parts if p.below_min or p.stock <= p.min_stock],
     )
-
-
-_ = hm  # re-exported helper used by sibling modules

@@ -17,11 +17,13 @@ negations ("don't stop the line"): the graph refuses any action that matches one
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from agents._decision import AgentName
+from agents._lexicon import PlantLexicon
 
 Lang = Literal["en", "zh"]
 Op = Literal["gt", "ge", "lt", "le"]
@@ -116,3 +118,14 @@ class Refusal(_Frozen):
 
 
 BrainAnswer = Plan | Clarification | Refusal
+
+
+class Brain(Protocol):
+    """How natural language becomes a plan: `RulesBrain` (default, offline), `LlmBrain`."""
+
+    name: str
+    """'rules' or 'llm': recorded on each thread."""
+
+    async def plan(self, task: str, lexicon: PlantLexicon, memory: Mapping[str, JsonValue]) -> BrainAnswer:
+        """The plan, question or refusal for one task; `memory` is what the previous turn left."""
+        ...

@@ -176,6 +176,12 @@ class _Planner:
             self._follow_up(text)
         return self.out
 
+    def shown(self, text: str) -> str:
+        """Normalised text as an operator reads it back: asset ids and units in their own case."""
+        for a in self.lex.assets:
+            text = re.sub(rf"(?<![a-z0-9]){re.escape(a.id.lower())}(?![0-9])", a.id, text)
+        return text.replace("°c", "°C")
+
     # -- references -------------------------------------------------------------------------------
     def _loop_line(self, text: str) -> str | None:
         refs = find_refs(text, self.lex)
@@ -204,7 +210,7 @@ class _Planner:
         self.last_asset = asset
         status = g.status_word(text)
         if status:
-            return Condition(kind="asset_status", asset=asset, status=status, text=text)
+            return Condition(kind="asset_status", asset=asset, status=status, text=self.shown(text))
         th = g.threshold(text)
         if th is not None:
             tokens, words = sensor_tokens(text)
@@ -217,9 +223,11 @@ class _Planner:
                 return None  # in a loop, only the machines that have the sensor named in full
             tag = resolve_sensor(entry, tokens, words, self.lex)
             op, value, unit = th
-            return Condition(kind="tag", asset=asset, tag=tag, op=op, value=value, unit=unit, text=text)
+            return Condition(
+                kind="tag", asset=asset, tag=tag, op=op, value=value, unit=unit, text=self.shown(text)
+            )
         if g.has_alarms(text):
-            return Condition(kind="alarms", asset=asset, text=text)
+            return Condition(kind="alarms", asset=asset, text=self.shown(text))
         return None
 
     # -- clauses ----------------------------------------------------------------------------------
@@ -240,7 +248,13 @@ class _Planner:
             prev = intent
             for args, loop_line in self._args(intent, clause, refs, loop):
                 self.out.append(
-                    {"intent": intent, "args": args, "when": when, "text": clause, "loop_line": loop_line}
+                    {
+                        "intent": intent,
+                        "args": args,
+                        "when": when,
+                        "text": self.shown(clause),
+                        "loop_line": loop_line,
+                    }
                 )
 
     def _implicit(self, clause: str, refs: list[Ref]) -> str | None:
@@ -369,7 +383,7 @@ class _Planner:
         elif intent == "create_work_order":
             args["priority"] = g.priority(clause)
             args["type"] = g.wo_type(clause)
-            args["note"] = clause[:200]
+            args["note"] = self.shown(clause)[:200]
         elif intent == "assign_work_order":
             args["technician"] = next((r.value for r in refs if r.kind == "technician"), None)
         elif intent == "shelve_alarms":

@@ -31,7 +31,7 @@ from agents._intents import find_intent
 from agents._lexicon import PlantLexicon, load_lexicon
 from agents._ops import Handler, IncidentLibrary, OpsContext, StepOutcome
 from agents._ops_handlers import HANDLERS
-from agents._plan import BrainAnswer, Clarification, Condition, Forbid, Plan, Refusal, Step
+from agents._plan import Brain, BrainAnswer, Clarification, Forbid, Plan, Step
 from agents._specialist import Act, Declined
 from agents._supervisor import condition_holds
 from graphs._incident import _gate
@@ -44,15 +44,6 @@ Node = Literal["supervisor", "desk", "alarm_triage", "maintenance", "scheduling"
 WORKERS: tuple[Node, ...] = ("desk", "alarm_triage", "maintenance", "scheduling", "quality")
 _FATAL = frozenset({"timeout", "plant_unavailable"})
 _ANSWER: TypeAdapter[BrainAnswer] = TypeAdapter(BrainAnswer)
-
-
-class Brain:
-    """What the graph needs of a brain (`agents.RulesBrain`, `agents._llm_brain.LlmBrain`)."""
-
-    name: str
-
-    async def plan(self, task: str, lexicon: PlantLexicon, memory: Mapping[str, JsonValue]) -> BrainAnswer:
-        raise NotImplementedError
 
 
 def _node_of(step: Step) -> Node:
@@ -93,12 +84,13 @@ def _logged(act: Act, calls: list[str]) -> Act:
 def build_ops_graph(
     client: PlantClient,
     *,
-    brain: Any,
+    brain: Brain | None,
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     incidents: IncidentLibrary | None = None,
     handlers: Mapping[str, Handler] | None = None,
 ) -> CompiledStateGraph[OpsState, None, OpsState, OpsState]:
-    """Compile the graph around a plant client and a brain; `handlers` overrides intents (tests)."""
+    """Compile the graph around a plant client and a brain (None: to read a thread's state only);
+    `handlers` overrides intents (tests)."""
     table: dict[str, Handler] = {**HANDLERS, "respond_incident": respond_incident, **(handlers or {})}
     cache: dict[str, PlantLexicon] = {}
 
@@ -112,6 +104,8 @@ def build_ops_graph(
         answer = brain_answer(state)
         if answer is None:
             try:
+                if brain is None:
+                    raise RuntimeError("this ops graph was built without a brain: it can only read state")
                 answer = await brain.plan(state["task"], await lexicon(), state.get("memory") or {})
             except ToolError as e:
                 if e.kind not in _FATAL:
@@ -235,4 +229,4 @@ def _skipped(turn: int, step: Step, seen: str) -> dict[str, JsonValue]:
     }  # fmt: skip
 
 
-__all__ = ["Brain", "Condition", "Refusal", "build_ops_graph"]
+__all__ = ["build_ops_graph"]

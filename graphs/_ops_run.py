@@ -22,6 +22,7 @@ from langgraph.types import Command
 from pydantic import JsonValue
 
 from agents._ops import IncidentLibrary
+from agents._plan import Brain
 from graphs._ops import build_ops_graph
 from graphs._ops_state import OpsState, turn_input
 from graphs._state import Approval
@@ -48,7 +49,7 @@ async def ask(
     *,
     thread_id: str,
     task: str,
-    brain: Any,
+    brain: Brain,
     origin: Mapping[str, JsonValue] | None = None,
     incidents: IncidentLibrary | None = None,
     on_event: OnEvent | None = None,
@@ -68,7 +69,7 @@ async def ask(
         thread_id,
         turn,
         task,
-        str(getattr(brain, "name", "rules")),
+        brain.name,
         dict(values.get("origin") or origin or {}),
     )
     await _drive(graph, inp, thread_id, on_event)
@@ -81,7 +82,7 @@ async def answer(
     thread_id: str,
     approval: Approval,
     *,
-    brain: Any,
+    brain: Brain,
     incidents: IncidentLibrary | None = None,
     on_event: OnEvent | None = None,
 ) -> dict[str, JsonValue]:
