@@ -246,14 +246,14 @@ class _Planner:
                     continue
             intent = self._refine(intent, clause, refs)
             prev = intent
-            for args, loop_line in self._args(intent, clause, refs, loop):
+            for args, loop_line in self._args(intent, clause, refs):
                 self.out.append(
                     {
                         "intent": intent,
                         "args": args,
                         "when": when,
                         "text": self.shown(clause),
-                        "loop_line": loop_line,
+                        "loop_line": loop_line or loop,
                     }
                 )
 
@@ -268,7 +268,7 @@ class _Planner:
         return None
 
     def _args(
-        self, intent: str, clause: str, refs: list[Ref], loop: str | None
+        self, intent: str, clause: str, refs: list[Ref]
     ) -> list[tuple[dict[str, JsonValue], str | None]]:
         lines = [r for r in refs if r.kind == "line"]
         if (
@@ -407,27 +407,44 @@ class _Planner:
             new_line = others[0]
         new_asset = next((r.value for r in refs if r.kind == "asset"), None)
         old_asset = self.memory.get("asset")
+        loops_done: set[tuple[str, str]] = set()
         for d in drafts:
             if not isinstance(d, dict):
                 continue
             intent, args = str(d.get("intent")), dict(d.get("args") or {})  # type: ignore[arg-type]
             when = Condition.model_validate(d["when"]) if isinstance(d.get("when"), dict) else None
             if new_line and d.get("loop_line"):
+                # A loop is re-expanded once on the new line, each machine with its own condition.
+                key = (intent, str(d.get("text", "")))
+                if key in loops_done:
+                    continue
+                loops_done.add(key)
                 for a in self._loop_args(intent, str(d.get("text", "")), new_line):
-                    self.out.append({"intent": intent, "args": a, "when": when, "loop_line": new_line})
+                    bound = _rebind(when, str(a["asset"]), self.lex) if when is not None else None
+                    if when is None or bound is not None:
+                        self.out.append({"intent": intent, "args": a, "when": bound, "loop_line": new_line})
                 continue
             if new_line and args.get("line"):
                 args["line"] = new_line
             elif new_asset and old_asset:
                 args = {k: (new_asset if v == old_asset else v) for k, v in args.items()}
                 if when is not None and when.asset == old_asset:
-                    entry = self.lex.asset(new_asset)
-                    tag = f"{new_asset}.{(when.tag or '').split('.', 1)[-1]}"
-                    if when.tag and (entry is None or tag.split(".", 1)[1] not in entry.tags):
-                        continue
-                    when = when.model_copy(update={"asset": new_asset, "tag": tag if when.tag else None})
+                    when = _rebind(when, new_asset, self.lex)
+                    if when is None:
+                        continue  # the new asset has no such sensor
                 if "tag" in args and isinstance(args["tag"], str):
                     args["tag"] = f"{new_asset}.{args['tag'].split('.', 1)[1]}"
             else:
                 continue
             self.out.append({"intent": intent, "args": args, "when": when, "text": d.get("text", "")})
+
+
+def _rebind(when: Condition, asset: str, lex: PlantLexicon) -> Condition | None:
+    """The same condition on another asset; None if that asset has no such sensor."""
+    if when.tag is None:
+        return when.model_copy(update={"asset": asset})
+    name = when.tag.split(".", 1)[1]
+    entry = lex.asset(asset)
+    if entry is None or name not in entry.tags:
+        return None
+    return when.model_copy(update={"asset": asset, "tag": f"{asset}.{name}"})

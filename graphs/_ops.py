@@ -25,7 +25,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command
-from pydantic import JsonValue, TypeAdapter
+from pydantic import JsonValue, TypeAdapter, ValidationError
 
 from agents._intents import find_intent
 from agents._lexicon import PlantLexicon, load_lexicon
@@ -174,6 +174,11 @@ def build_ops_graph(
             try:
                 args = find_intent(step.intent).args_model.model_validate(step.args)
                 outcome = await table[step.intent](ctx, args)
+            except ValidationError as e:  # a brain's step the intent cannot take: nothing was done
+                outcome = StepOutcome(
+                    status="failed", en=f"{step.intent}: the step's arguments do not fit ({e.error_count()} error(s)).",
+                    zh=f"{step.intent}：步骤参数不符合要求。", data={"kind": "invalid_args"},
+                )  # fmt: skip
             except ToolError as e:
                 outcome = StepOutcome(
                     status="failed", en=f"{step.intent} failed: {e.message}", zh=f"{step.intent}失败：{e.message}",

@@ -396,4 +396,10 @@ def _guard(make: Any) -> Any:
     ) as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
+    except Exception as e:  # a bug: one line for the operator, not a traceback
+        typer.echo(
+            f"error: internal error ({type(e).__name__}: {e}); nothing more was done. Please report it.",
+            err=True,
+        )
+        raise typer.Exit(3) from None
     return out

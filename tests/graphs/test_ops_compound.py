@@ -226,3 +226,21 @@ def test_a_move_onto_a_machine_maintenance_holds_loses_to_safety(
             assert (await s.get("/schedule"))["version"] == version
 
     run(go())
+
+
+def test_a_conditional_loop_repeated_on_another_line(redis_url: str, key_prefix: str) -> None:
+    async def go() -> None:
+        async with session(redis_url, key_prefix) as s:
+            await s.ask(
+                "For every machine on line 1, if spindle vibration is above 50 mm/s, open a work order"
+            )
+            out = await s.ask("and line 3?")
+            assert out["status"] == "completed", out["text"]
+            plan = out["plan"]
+            assert [st["args"]["asset"] for st in plan] == ["CNC-7", "CNC-8", "GRD-3"]  # those with a spindle
+            assert [st["when"]["tag"] for st in plan] == [
+                f"{a}.spindle_vib" for a in ("CNC-7", "CNC-8", "GRD-3")
+            ]
+            assert all(st["status"] == "skipped" for st in out["steps"]) and await _wos(s) == []
+
+    run(go())
