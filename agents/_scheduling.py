@@ -46,6 +46,8 @@ from agents._scheduling_validate import check_problem
 
 _PRIMARY_SHARE = 0.6
 """Fraction of the time limit given to the primary criterion when more follow."""
+_WALL_SAFETY = 3.0
+"""With one worker the limit is deterministic time; wall time may run to this multiple of it."""
 
 _Key = tuple[str, int]
 _Expr = cp_model.LinearExpr | cp_model.IntVar | int
@@ -98,13 +100,25 @@ def solve(
     found: list[tuple[int, bool]] = []  # per criterion solved: value, proven optimal
     primary_bound: int | None = None
     deadline = began + time_limit_s
+    det_used = 0.0  # deterministic time spent so far (one worker: the budget is counted in it)
     for position, (_, expr) in enumerate(built.criteria):
         left = len(built.criteria) - position
-        remaining = max(0.05, deadline - time.perf_counter())
+        if workers == 1:
+            remaining = max(0.05, time_limit_s - det_used)
+        else:
+            remaining = max(0.05, deadline - time.perf_counter())
         share = 1.0 if left == 1 else (_PRIMARY_SHARE if position == 0 else 1.0 / left)
-        solver.parameters.max_time_in_seconds = remaining * share
+        budget = remaining * share
+        if workers == 1:
+            # One worker under a deterministic-time limit finds the same schedule on every run
+            # (a replay relies on it); the wall-clock limit is only a safety net.
+            solver.parameters.max_deterministic_time = budget
+            solver.parameters.max_time_in_seconds = budget * _WALL_SAFETY
+        else:
+            solver.parameters.max_time_in_seconds = budget
         built.model.minimize(expr)
         status = solver.solve(built.model)
+        det_used += solver.response_proto.deterministic_time
         if status == cp_model.MODEL_INVALID:
             raise RuntimeError(f"Invalid CP-SAT model (a bug in the engine): {built.model.validate()}")
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -287,7 +301,8 @@ def _headline(
 ) -> list[str]:
     order = " > ".join(name for name, _ in built.criteria)
     lines = [
-        f"CP-SAT, objective {objective.value} (lexicographic: {order}); {workers} worker(s), {elapsed:.2f} s."
+        # No wall time here: the rationale is part of the decision, and a replay must read the same.
+        f"CP-SAT, objective {objective.value} (lexicographic: {order}); {workers} worker(s)."
     ]
     for position, ((name, _), (value, proven)) in enumerate(zip(built.criteria, found, strict=False)):
         if proven:

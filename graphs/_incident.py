@@ -34,6 +34,7 @@ from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import Command, interrupt
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
+from graphs._spans import agent_span, record_approval, record_decision
 from graphs._state import (
     FOLLOW_UP_TRIGGER,
     MATERIAL_TRIGGER,
@@ -48,6 +49,7 @@ from graphs._state import (
     findings_of,
 )
 from tools import ListAlarmsArgs, PlantClient, ToolError, find_tool, list_alarms
+from tools import _telemetry as tm
 
 Node = Literal["alarm_triage", "maintenance", "scheduling", "quality", "summary"]
 SPECIALISTS: tuple[Node, ...] = ("alarm_triage", "maintenance", "scheduling", "quality")
@@ -201,7 +203,9 @@ def build_incident_graph(
             )
             update: dict[str, Any] = {"visited": [name]}
             try:
-                decision = await agents[name](client, act, situation)
+                with agent_span(client, name, **{tm.STEP: {"pass": pass_no}}) as span:
+                    decision = await agents[name](client, act, situation)
+                    record_decision(span, decision)
             except ToolError as e:
                 if e.kind not in _FATAL:
                     raise
@@ -292,6 +296,7 @@ def _gate(
                 except ValidationError:
                     refusals.append({"answer": str(answer), "reason": "not an approval"})
                     continue
+                record_approval(approval.approved, approval.by, approval.role, tool_name, key)
                 if not approval.approved:
                     records.append(
                         ActionRecord(

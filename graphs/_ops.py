@@ -37,8 +37,10 @@ from agents._supervisor import condition_holds
 from graphs._incident import _gate
 from graphs._ops_incident import respond_incident
 from graphs._ops_state import OpsState, brain_answer, reply_of
+from graphs._spans import agent_span
 from graphs._state import ActionRecord
 from tools import PlantClient, ToolError
+from tools import _telemetry as tm
 
 Node = Literal["supervisor", "desk", "alarm_triage", "maintenance", "scheduling", "quality", "reply"]
 WORKERS: tuple[Node, ...] = ("desk", "alarm_triage", "maintenance", "scheduling", "quality")
@@ -100,6 +102,22 @@ def build_ops_graph(
         return cache["lex"]
 
     async def supervisor(state: OpsState) -> Command[Node]:
+        with agent_span(client, "supervisor") as span:
+            out = await supervise(state)
+            if span.is_recording() and isinstance(out.update, dict) and "answer" in out.update:
+                answer = out.update["answer"]
+                steps = answer.get("steps") or []
+                span.set_attributes(
+                    {
+                        tm.DECISION_RULE: f"{state.get('brain', '')} brain",
+                        tm.DECISION_SUMMARY: f"{answer.get('kind')}: "
+                        + ", ".join(f"{s.get('n')}. {s.get('owner')}/{s.get('intent')}" for s in steps),
+                        tm.DECISION_OBSERVED: tm.dumps({"task": state.get("task"), "answer": answer}),
+                    }
+                )
+            return out
+
+    async def supervise(state: OpsState) -> Command[Node]:
         update: dict[str, Any] = {}
         answer = brain_answer(state)
         if answer is None:
@@ -173,7 +191,9 @@ def build_ops_graph(
             update: dict[str, Any] = {}
             try:
                 args = find_intent(step.intent).args_model.model_validate(step.args)
-                outcome = await table[step.intent](ctx, args)
+                with agent_span(client, agent, **{tm.STEP: step.model_dump(mode="json")}) as span:
+                    outcome = await table[step.intent](ctx, args)
+                    span.set_attribute(tm.STEP_OUTCOME, tm.dumps(outcome.model_dump(mode="json")))
             except ValidationError as e:  # a brain's step the intent cannot take: nothing was done
                 outcome = StepOutcome(
                     status="failed", en=f"{step.intent}: the step's arguments do not fit ({e.error_count()} error(s)).",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import hashlib
+import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,9 +23,13 @@ from types import TracebackType
 from typing import TypeVar
 
 import httpx
+from opentelemetry import trace
+from opentelemetry.trace import Span, StatusCode
 from pydantic import BaseModel, ValidationError
 
-from ._errors import PlantProtocolError, to_tool_error
+from . import _telemetry as tm
+from ._errors import PlantProtocolError, ToolError, to_tool_error
+from ._routes import tool_for
 
 M = TypeVar("M", bound=BaseModel)
 Param = str | int | float | bool | None
@@ -66,7 +71,9 @@ class PlantClient:
     """Async client of the plant API. Use as `async with PlantClient(config) as client:`.
 
     `transport` is any httpx transport: `httpx.ASGITransport(app=...)` in tests, the default
-    TCP transport in production, or a wrapper that injects faults.
+    TCP transport in production, or a wrapper that injects faults. `tracer_provider`: where the
+    `execute_tool` spans go (default: the global provider, a no-op until one is configured); the
+    graphs take their tracer from the client too (`client.tracer`), so one provider traces a run.
     """
 
     def __init__(
@@ -74,8 +81,10 @@ class PlantClient:
         config: PlantClientConfig,
         *,
         transport: httpx.AsyncBaseTransport | None = None,
+        tracer_provider: trace.TracerProvider | None = None,
     ) -> None:
         self.config = config
+        self.tracer = tm.tracer_of(tracer_provider)
         self._http = httpx.AsyncClient(
             base_url=config.base_url,
             transport=transport,
@@ -114,7 +123,7 @@ class PlantClient:
     async def get(self, path: str, into: type[M], *, params: Mapping[str, Param] | None = None) -> M:
         """GET `path` and parse the answer into `into`; retried on transient failures."""
         query = {k: _param(v) for k, v in (params or {}).items() if v is not None}
-        return _parse(into, await self._send("GET", path, params=query, content=None, key=None), path)
+        return _parse(into, await self._traced("GET", path, params=query, content=None, key=None), path)
 
     async def post(
         self, path: str, body: BaseModel, into: type[M], *, exclude: frozenset[str] = frozenset()
@@ -123,7 +132,7 @@ class PlantClient:
         the answer; retried only if it carries an idempotency key."""
         key = self._write_key("POST", path)
         content = body.model_dump_json(exclude=set(exclude)).encode()
-        return _parse(into, await self._send("POST", path, params=None, content=content, key=key), path)
+        return _parse(into, await self._traced("POST", path, params=None, content=content, key=key), path)
 
     def _write_key(self, method: str, path: str) -> str | None:
         if self._key is None:
@@ -134,6 +143,49 @@ class PlantClient:
             base = hashlib.sha256(base.encode()).hexdigest()
         return f"{base}:{scope}"
 
+    async def _traced(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        key: str | None,
+    ) -> bytes:
+        """`_send` inside an `execute_tool` span holding the call and the plant's answer."""
+        tool = tool_for(method, path)
+        with self.tracer.start_as_current_span(
+            f"{tm.EXECUTE_TOOL} {tool}", record_exception=False, set_status_on_exception=False
+        ) as span:
+            if span.is_recording():
+                args = dict(params or {}) if content is None else json.loads(content)
+                span.set_attributes(
+                    {
+                        tm.OPERATION: tm.EXECUTE_TOOL,
+                        tm.TOOL_NAME: tool,
+                        tm.HTTP_METHOD: method,
+                        tm.URL_PATH: path,
+                        tm.TOOL_ARGS: tm.dumps(args),
+                    }
+                )
+                if key is not None:
+                    span.set_attributes(
+                        {
+                            tm.IDEMPOTENCY_KEY: key,
+                            tm.TOOL_CALL_ID: key,
+                            tm.KEY_SOURCE: "caller" if self._key is not None else "auto",
+                        }
+                    )
+            try:
+                body = await self._send(method, path, params=params, content=content, key=key, span=span)
+            except ToolError as e:
+                span.set_status(StatusCode.ERROR, e.message)
+                span.set_attribute(tm.ERROR_TYPE, e.kind)
+                raise
+            if span.is_recording():
+                span.set_attribute(tm.TOOL_RESULT, body.decode("utf-8", "replace"))
+            return body
+
     async def _send(
         self,
         method: str,
@@ -142,6 +194,7 @@ class PlantClient:
         params: Mapping[str, str] | None,
         content: bytes | None,
         key: str | None,
+        span: Span | None = None,
     ) -> bytes:
         cfg = self.config
         retryable = method == "GET" or key is not None
@@ -160,15 +213,47 @@ class PlantClient:
                         method, path, params=params, content=content, headers=headers
                     )
             except (httpx.TimeoutException, httpx.TransportError, TimeoutError) as e:
+                _attempt(span, method, path, params, content, key, error=type(e).__name__)
                 if last:
                     raise to_tool_error(e, what=what, attempts=n, retried=retryable) from e
             else:
+                _attempt(span, method, path, params, content, key, response=r)
                 if r.status_code < 400:
                     return r.content
                 if r.status_code not in _RETRY_STATUS or last:
                     raise to_tool_error(r, what=what, attempts=n, retried=retryable)
             await asyncio.sleep(min(cfg.backoff_s * 2 ** (n - 1), cfg.max_backoff_s))
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def _attempt(
+    span: Span | None,
+    method: str,
+    path: str,
+    params: Mapping[str, str] | None,
+    content: bytes | None,
+    key: str | None,
+    *,
+    response: httpx.Response | None = None,
+    error: str | None = None,
+) -> None:
+    """One HTTP attempt as a `plant.http` span event: what replay serves back."""
+    if span is None or not span.is_recording():
+        return
+    attrs: dict[str, str | int] = {
+        "method": method,
+        "path": path,
+        "query": tm.dumps(dict(params or {})),
+        "request.body": (content or b"").decode("utf-8", "replace"),
+    }
+    if key is not None:
+        attrs["idempotency_key"] = key
+    if response is not None:
+        attrs["status"] = response.status_code
+        attrs["response.body"] = response.content.decode("utf-8", "replace")
+    if error is not None:
+        attrs["error"] = error
+    span.add_event(tm.PLANT_HTTP, attrs)
 
 
 def _param(v: str | int | float | bool) -> str:

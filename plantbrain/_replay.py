@@ -1,0 +1,300 @@
+"""Replay a recorded run and report whether it ran the same: `recorded` (no plant) or `live` (a fresh sandbox).
+
+    report = await replay(records, mode="recorded")
+    report.identical, report.first_divergence
+
+**recorded**: every segment of the run is called again, with the same inputs, on a plant client
+whose transport serves the recorded answers in order (`RecordedPlant`). A request the record
+does not have next (another tool, other arguments, one call too many) stops the replay there.
+**live**: the same segments on a fresh sandbox of the recorded seed and scenario.
+
+Both traces are then read as one sequence of steps: each tool call (tool, arguments; in recorded
+mode also the HTTP request) at its start and each decision (agent, summary, rule, rationale, tool
+calls) at its end, and the first step that differs is reported with both sides. LangGraph's own
+time travel re-executes nodes against the live world; this compares against what happened.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+from langgraph.checkpoint.memory import InMemorySaver
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from pydantic import BaseModel, ConfigDict, JsonValue
+
+from plantbrain._segments import SEGMENTS, run_segment
+from plantbrain.traces._record import SpanRecord, from_span, ordered
+from tools import PlantClient, PlantClientConfig
+from tools import _telemetry as tm
+
+Mode = Literal["recorded", "live"]
+
+
+class ReplayError(ValueError):
+    """The record cannot be replayed (no run segment in it, an unknown segment, …)."""
+
+
+class Diverged(Exception):
+    """Raised by the recorded plant at the first request the record does not have next."""
+
+    def __init__(self, index: int, expected: Mapping[str, Any] | None, got: Mapping[str, Any]) -> None:
+        super().__init__(f"request {index} differs from the record")
+        self.index, self.expected, self.got = index, expected, got
+
+
+def _canon(body: str) -> Any:
+    try:
+        return json.loads(body) if body else None
+    except json.JSONDecodeError:
+        return body
+
+
+_AUTO_KEY = re.compile(r"^[0-9a-f]{32}$")
+
+
+@dataclass
+class RecordedPlant(httpx.AsyncBaseTransport):
+    """An httpx transport that answers from a record of `plant.http` exchanges, in order."""
+
+    exchanges: list[Mapping[str, Any]]
+    served: int = 0
+    divergence: Diverged | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        body = (await request.aread()).decode("utf-8", "replace")
+        got = {
+            "method": request.method,
+            "path": request.url.path,
+            "query": dict(request.url.params),
+            "request.body": _canon(body),
+            "idempotency_key": request.headers.get("Idempotency-Key"),
+        }
+        i = self.served
+        want = self.exchanges[i] if i < len(self.exchanges) else None
+        if want is None or not _same_request(want, got):
+            self.divergence = Diverged(i, _request_of(want) if want else None, got)
+            raise self.divergence
+        self.served += 1
+        if "error" in want:
+            raise httpx.ConnectError(f"recorded failure: {want['error']}", request=request)
+        return httpx.Response(
+            int(want.get("status", 200)),
+            content=str(want.get("response.body", "")).encode(),
+            headers={"Content-Type": "application/json"},
+            request=request,
+        )
+
+
+def _request_of(x: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "method": x.get("method"),
+        "path": x.get("path"),
+        "query": json.loads(str(x.get("query") or "{}")),
+        "request.body": _canon(str(x.get("request.body", ""))),
+        "idempotency_key": x.get("idempotency_key"),
+    }
+
+
+def _same_request(want: Mapping[str, Any], got: Mapping[str, Any]) -> bool:
+    w = _request_of(want)
+    keys = ("method", "path", "query", "request.body")
+    if any(w[k] != got[k] for k in keys):
+        return False
+    wk, gk = w["idempotency_key"], got["idempotency_key"]
+    # A key the client made up for an unkeyed write is random; a key derived from the step is not.
+    return (wk is None) == (gk is None) and (wk is None or _AUTO_KEY.match(str(wk)) is not None or wk == gk)
+
+
+class Step(BaseModel):
+    """One comparable step of a run: a tool call or a decision."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["tool", "decision"]
+    agent: str
+    what: str
+    detail: dict[str, JsonValue]
+    span: str
+
+
+class Divergence(BaseModel):
+    index: int
+    recorded: Step | None
+    replayed: Step | None
+    request: dict[str, JsonValue] | None = None
+    """In recorded mode, the HTTP request the record did not have next, with the one it had."""
+
+
+class ReplayReport(BaseModel):
+    run_id: str
+    mode: Mode
+    identical: bool
+    steps_recorded: int
+    steps_replayed: int
+    first_divergence: Divergence | None
+    segments: list[str]
+    replayed_spans: list[SpanRecord] = []
+
+
+def steps_of(records: Sequence[SpanRecord]) -> list[Step]:
+    """A trace as its comparable steps, in order."""
+    by_id = {r.span_id: r for r in records}
+
+    def agent_of(r: SpanRecord) -> str:
+        p = by_id.get(r.parent_id or "")
+        while p is not None:
+            if p.attributes.get(tm.OPERATION) == tm.INVOKE_AGENT:
+                return p.attr(tm.AGENT_NAME)
+            p = by_id.get(p.parent_id or "")
+        return "driver"
+
+    points: list[tuple[int, int, Step]] = []
+    for r in records:
+        op = r.attributes.get(tm.OPERATION)
+        if op == tm.EXECUTE_TOOL:
+            detail: dict[str, JsonValue] = {
+                "arguments": _canon(r.attr(tm.TOOL_ARGS)),
+                "path": r.attr(tm.URL_PATH),
+            }
+            if r.attr(tm.KEY_SOURCE) == "caller":
+                detail["idempotency_key"] = r.attr(tm.IDEMPOTENCY_KEY)
+            step = Step(
+                kind="tool", agent=agent_of(r), what=r.attr(tm.TOOL_NAME), detail=detail, span=r.span_id
+            )
+            points.append((r.start_ns, 0, step))
+        elif op == tm.INVOKE_AGENT and (
+            tm.DECISION_SUMMARY in r.attributes or tm.STEP_OUTCOME in r.attributes
+        ):
+            detail = {
+                "summary": r.attr(tm.DECISION_SUMMARY),
+                "rule": r.attr(tm.DECISION_RULE),
+                "rationale": r.attr(tm.DECISION_RATIONALE),
+                "tool_calls": _canon(r.attr(tm.DECISION_CALLS)),
+                "step": _canon(r.attr(tm.STEP)),
+                "outcome": _canon(r.attr(tm.STEP_OUTCOME)),
+            }
+            step = Step(
+                kind="decision", agent=r.attr(tm.AGENT_NAME), what="decision", detail=detail, span=r.span_id
+            )
+            points.append((r.end_ns, 1, step))
+    return [s for _, _, s in sorted(points, key=lambda p: (p[0], p[1]))]
+
+
+def _same(a: Step, b: Step) -> bool:
+    return (a.kind, a.agent, a.what, a.detail) == (b.kind, b.agent, b.what, b.detail)
+
+
+def compare(recorded: Sequence[Step], replayed: Sequence[Step]) -> Divergence | None:
+    for i in range(max(len(recorded), len(replayed))):
+        a = recorded[i] if i < len(recorded) else None
+        b = replayed[i] if i < len(replayed) else None
+        if a is None or b is None or not _same(a, b):
+            return Divergence(index=i, recorded=a, replayed=b)
+    return None
+
+
+@dataclass(frozen=True)
+class _Segment:
+    run_id: str
+    kind: str
+    name: str
+    inputs: dict[str, Any] = field(default_factory=dict)
+
+
+def segments_of(records: Sequence[SpanRecord]) -> list[_Segment]:
+    out = []
+    for r in ordered(records):
+        if r.parent_id is None and r.name.startswith(f"{tm.RUN} "):
+            name = r.attr(tm.RUN_SEGMENT)
+            if name not in SEGMENTS:
+                raise ReplayError(f"the record has a segment {name!r} this plantbrain cannot replay")
+            out.append(
+                _Segment(
+                    r.attr(tm.RUN_ID), r.attr(tm.RUN_KIND), name, json.loads(r.attr(tm.RUN_INPUT) or "{}")
+                )
+            )
+    if not out:
+        raise ReplayError("no run in this record: it has no root `run` span (is it a whole run's trace?)")
+    return out
+
+
+def exchanges_of(records: Sequence[SpanRecord]) -> list[Mapping[str, Any]]:
+    """Every recorded HTTP attempt, in the order it was made."""
+    events = [(e.time_ns, e.attributes) for r in records for e in r.events if e.name == tm.PLANT_HTTP]
+    return [a for _, a in sorted(events, key=lambda x: x[0])]
+
+
+async def replay(
+    records: Sequence[SpanRecord],
+    *,
+    mode: Mode = "recorded",
+    brain: Any = None,
+    brains: Any = None,
+) -> ReplayReport:
+    """Re-run a recorded run and compare it step by step with its record.
+
+    `brain`: the brain for conversation turns (default: a fresh one of the recorded kind, made by
+    `brains(name)`)."""
+    records = ordered(records)
+    segments = segments_of(records)
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(tm.RunIdProcessor())
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    recorded_plant: RecordedPlant | None = None
+    config = PlantClientConfig(
+        base_url="http://plant", retries=3, backoff_s=0.0, max_backoff_s=0.0, timeout_s=120.0
+    )
+    if mode == "recorded":
+        recorded_plant = RecordedPlant(exchanges_of(records))
+        transport: httpx.AsyncBaseTransport = recorded_plant
+    else:
+        from sandbox_plant import create_app
+
+        inputs0 = segments[0].inputs
+        given = inputs0.get("origin")
+        origin: dict[str, Any] = given if isinstance(given, dict) else inputs0
+        transport = httpx.ASGITransport(
+            app=create_app(seed=int(origin.get("seed") or 0), scenario=origin.get("scenario"))
+        )
+    saver = InMemorySaver()
+    async with PlantClient(config, transport=transport, tracer_provider=provider) as client:
+        for seg in segments:
+            try:
+                await run_segment(
+                    client, saver, run_id=seg.run_id, kind=seg.kind, segment=seg.name, inputs=seg.inputs,
+                    brain=brain or (brains(str(seg.inputs.get("brain") or "rules")) if seg.kind == "ask" else None),
+                )  # fmt: skip
+            except Diverged:
+                break
+            except Exception:
+                if recorded_plant is not None and recorded_plant.divergence is not None:
+                    break  # the divergence surfaced wrapped (e.g. as a failed tool call)
+                raise
+    provider.shutdown()
+    replayed = ordered([from_span(s) for s in exporter.get_finished_spans()])
+    a, b = steps_of(records), steps_of(replayed)
+    first = compare(a, b)
+    if recorded_plant is not None and recorded_plant.divergence is not None:
+        d = recorded_plant.divergence
+        req = {"expected": d.expected, "got": d.got}
+        first = (
+            first or Divergence(index=len(b), recorded=a[len(b)] if len(b) < len(a) else None, replayed=None)
+        ).model_copy(update={"request": json.loads(json.dumps(req, default=str))})
+    return ReplayReport(
+        run_id=segments[0].run_id,
+        mode=mode,
+        identical=first is None,
+        steps_recorded=len(a),
+        steps_replayed=len(b),
+        first_divergence=first,
+        segments=[s.name for s in segments],
+        replayed_spans=replayed,
+    )
