@@ -225,6 +225,15 @@ def segments_of(records: Sequence[SpanRecord]) -> list[_Segment]:
     return out
 
 
+async def _to_start(client: PlantClient, first: _Segment) -> None:
+    """A fresh sandbox brought to the clock the run started at (a conversation may start mid-day)."""
+    from plantbrain._incident_cli import advance_to
+
+    origin = first.inputs.get("origin")
+    if isinstance(origin, dict) and isinstance(origin.get("clock_t"), int | float):
+        await advance_to(client, float(origin["clock_t"]))
+
+
 def exchanges_of(records: Sequence[SpanRecord]) -> list[Mapping[str, Any]]:
     """Every recorded HTTP attempt, in the order it was made."""
     events = [(e.time_ns, e.attributes) for r in records for e in r.events if e.name == tm.PLANT_HTTP]
@@ -265,6 +274,9 @@ async def replay(
             app=create_app(seed=int(origin.get("seed") or 0), scenario=origin.get("scenario"))
         )
     saver = InMemorySaver()
+    if mode == "live":
+        async with PlantClient(config, transport=transport, tracer_provider=TracerProvider()) as setup:
+            await _to_start(setup, segments[0])  # not part of the run: untraced
     async with PlantClient(config, transport=transport, tracer_provider=provider) as client:
         for seg in segments:
             try:

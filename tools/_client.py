@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 
 from . import _telemetry as tm
 from ._errors import PlantProtocolError, ToolError, to_tool_error
-from ._routes import tool_for
+from ._routes import risk_of, tool_for
 
 M = TypeVar("M", bound=BaseModel)
 Param = str | int | float | bool | None
@@ -163,6 +163,7 @@ class PlantClient:
                     {
                         tm.OPERATION: tm.EXECUTE_TOOL,
                         tm.TOOL_NAME: tool,
+                        tm.RISK: risk_of(tool),
                         tm.HTTP_METHOD: method,
                         tm.URL_PATH: path,
                         tm.TOOL_ARGS: tm.dumps(args),

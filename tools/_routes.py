@@ -63,3 +63,15 @@ def tool_for(method: str, path: str) -> str:
         if m == method and rx.match(path):
             return tool
     return "plant.other"
+
+
+_RISK: dict[str, str] = {}
+
+
+def risk_of(tool: str) -> str:
+    """The catalogue's risk tier of a tool (`control` for the plant's own endpoints)."""
+    if not _RISK:
+        from ._catalogue import TOOLS  # the catalogue imports the client: looked up on first use
+
+        _RISK.update({t.name: t.risk for t in TOOLS})
+    return _RISK.get(tool, "control")
