@@ -16,8 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 import typer
@@ -25,16 +24,22 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import JsonValue
 
 from graphs import Approval, PlantOrigin
-from graphs._ops_run import answer, ask, read_state
-from plantbrain._incident_cli import _client, advance_to, rebuild_sandbox
-from plantbrain._incidents_lib import CheckpointIncidents
-from tools import Clock, PlantClient
+from graphs._ops_run import read_state
+from plantbrain._incident_cli import _client
+from plantbrain._segments import run_segment
+from plantbrain.traces import TraceSettings, tracing
 
 BaseUrlOpt = Annotated[
     str | None, typer.Option(help="llm brain: OpenAI-compatible endpoint (or PLANTBRAIN_LLM_BASE_URL).")
 ]
 ModelOpt = Annotated[str | None, typer.Option(help="llm brain: model name (or PLANTBRAIN_LLM_MODEL).")]
 PrefixOpt = Annotated[str, typer.Option(help="Redis key prefix of the checkpoints.")]
+OtlpOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Also send traces to this OTLP/HTTP collector (default: OTEL_EXPORTER_OTLP_* variables)."
+    ),
+]
 DEFAULT_AT_H = 2.0
 """Where a new thread's sandbox starts: this many hours into the scenario's day."""
 
@@ -72,25 +77,13 @@ async def thread_kind(saver: BaseCheckpointSaver[Any], thread_id: str) -> str | 
     return "ops" if "task" in values else "incident"
 
 
-@asynccontextmanager
-async def thread_plant(
-    saver: BaseCheckpointSaver[Any], thread_id: str, new_origin: PlantOrigin
-) -> AsyncIterator[tuple[PlantClient, PlantOrigin]]:
-    """The plant of a thread: a served one, or the sandbox rebuilt from the thread's record."""
-    origin: PlantOrigin = new_origin
-    actions: list[Mapping[str, JsonValue]] = []
-    if await thread_kind(saver, thread_id) == "ops":
-        async with _client(None, 0, None) as probe:
-            state = await read_state(probe, saver, thread_id)
-        origin = PlantOrigin.model_validate(state.get("origin") or {})
-        actions = list(state.get("actions", []))
-    async with _client(origin.base_url, origin.seed or 0, origin.scenario) as client:
-        if origin.base_url is None:
-            if actions:
-                await rebuild_sandbox(origin, actions, client)
-            else:
-                await advance_to(client, origin.clock_t)
-        yield client, origin
+async def thread_origin(saver: BaseCheckpointSaver[Any], thread_id: str) -> PlantOrigin | None:
+    """The plant a conversation was started on (None for a new thread)."""
+    if await thread_kind(saver, thread_id) != "ops":
+        return None
+    async with _client(None, 0, None) as probe:
+        state = await read_state(probe, saver, thread_id)
+    return PlantOrigin.model_validate(state.get("origin") or {})
 
 
 async def ask_task(
@@ -101,37 +94,65 @@ async def ask_task(
     redis_url: str,
     prefix: str,
     origin: PlantOrigin,
+    traces: TraceSettings | None = None,
 ) -> dict[str, JsonValue]:
+    """One turn, as a traced `ask.turn` segment; the sandbox is rebuilt from the thread's record."""
     from plantbrain.state import RedisSaver
 
     thread = thread_id or f"ask-{uuid.uuid4().hex[:8]}"
     with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
         if await thread_kind(saver, thread) == "incident":
             raise BrainSetupError(f"{thread!r} is an incident run, not a conversation; use another --thread")
-        async with thread_plant(saver, thread, origin) as (client, used):
-            if used.base_url is None and used is origin:
-                used = origin.model_copy(update={"clock_t": (await client.get("/clock", Clock)).t})
-            return await ask(
-                client,
-                saver,
-                thread_id=thread,
-                task=task,
-                brain=brain,
-                origin=used.model_dump(mode="json"),
-                incidents=CheckpointIncidents(saver, client),
-            )
+        used = await thread_origin(saver, thread) or origin
+        inputs = {
+            "thread": thread,
+            "task": task,
+            "brain": brain.name,
+            "origin": used.model_dump(mode="json"),
+            "rebuild": used.base_url is None,
+        }
+        with tracing(traces or TraceSettings(redis_url=redis_url)) as provider:
+            async with _client(
+                used.base_url, used.seed or 0, used.scenario, tracer_provider=provider
+            ) as client:
+                return await run_segment(
+                    client, saver, run_id=thread, kind="ask", segment="ask.turn", inputs=inputs, brain=brain
+                )
 
 
 async def answer_task(
-    thread_id: str, approval: Approval, *, brain: Any, redis_url: str, prefix: str
+    thread_id: str,
+    approval: Approval,
+    *,
+    brain: Any,
+    redis_url: str,
+    prefix: str,
+    traces: TraceSettings | None = None,
 ) -> dict[str, JsonValue]:
+    """A supervisor's answer, as a traced `ask.answer` segment."""
     from plantbrain.state import RedisSaver
 
     with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
-        async with thread_plant(saver, thread_id, PlantOrigin()) as (client, _):
-            return await answer(
-                client, saver, thread_id, approval, brain=brain, incidents=CheckpointIncidents(saver, client)
-            )
+        used = await thread_origin(saver, thread_id) or PlantOrigin()
+        inputs = {
+            "thread": thread_id,
+            "approval": approval.model_dump(mode="json"),
+            "brain": brain.name,
+            "rebuild": used.base_url is None,
+        }
+        with tracing(traces or TraceSettings(redis_url=redis_url)) as provider:
+            async with _client(
+                used.base_url, used.seed or 0, used.scenario, tracer_provider=provider
+            ) as client:
+                return await run_segment(
+                    client,
+                    saver,
+                    run_id=thread_id,
+                    kind="ask",
+                    segment="ask.answer",
+                    inputs=inputs,
+                    brain=brain,
+                )
 
 
 def print_task(out: Mapping[str, Any], as_json: bool) -> None:
@@ -197,6 +218,7 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
             float, typer.Option(min=0, max=24, help="Sandbox clock of a new thread, hours into the day.")
         ] = DEFAULT_AT_H,
         prefix: PrefixOpt = "plantbrain:cp",
+        otlp_endpoint: OtlpOpt = None,
     ) -> None:
         """Hand plantbrain a task in plain English or Chinese; it plans, acts and answers."""
         if scenario is not None and scenario not in load_scenarios():
@@ -207,7 +229,13 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         with operator_errors(), resolve_redis() as url:
             out = _guard(
                 lambda: ask_task(
-                    task, thread_id=thread, brain=chosen, redis_url=url, prefix=prefix, origin=origin
+                    task,
+                    thread_id=thread,
+                    brain=chosen,
+                    redis_url=url,
+                    prefix=prefix,
+                    origin=origin,
+                    traces=TraceSettings(redis_url=url, otlp_endpoint=otlp_endpoint),
                 )
             )
         print_task(out, as_json)

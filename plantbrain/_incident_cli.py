@@ -24,6 +24,7 @@ from typing import Annotated, Any
 import httpx
 import typer
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from opentelemetry.sdk.trace import TracerProvider
 from pydantic import BaseModel, Field, JsonValue
 
 from graphs import (
@@ -36,9 +37,9 @@ from graphs import (
     follow_up_incident,
     follow_up_needed,
     read_state,
-    resume_incident,
     run_incident,
 )
+from plantbrain.traces import TraceSettings, tracing
 from tools import (
     Clock,
     Event,
@@ -70,13 +71,21 @@ class _Advanced(BaseModel):
 
 @asynccontextmanager
 async def sandbox_client(
-    seed: int, scenario: str | None, *, transport: httpx.AsyncBaseTransport | None = None
+    seed: int,
+    scenario: str | None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    tracer_provider: TracerProvider | None = None,
 ) -> AsyncIterator[PlantClient]:
     """A client of a fresh in-process sandbox plant (`transport` wraps it, e.g. to inject faults)."""
     from sandbox_plant import create_app
 
     inner = httpx.ASGITransport(app=create_app(seed=seed, scenario=scenario))
-    async with PlantClient(PlantClientConfig(base_url="http://plant"), transport=transport or inner) as c:
+    async with PlantClient(
+        PlantClientConfig(base_url="http://plant"),
+        transport=transport or inner,
+        tracer_provider=tracer_provider,
+    ) as c:
         yield c
 
 
@@ -238,46 +247,58 @@ async def drive_incident(
 
 
 async def incident_run(
-    scenario: str, seed: int, *, redis_url: str, prefix: str, plant_url: str | None = None
+    scenario: str,
+    seed: int,
+    *,
+    redis_url: str,
+    prefix: str,
+    plant_url: str | None = None,
+    traces: TraceSettings | None = None,
 ) -> dict[str, JsonValue]:
+    """A traced `incident.drive` segment (see `plantbrain._segments`)."""
+    from plantbrain._segments import run_segment
     from plantbrain.state import RedisSaver
 
     run_id = f"inc-{scenario}-{seed}-{uuid.uuid4().hex[:8]}"
-    async with _client(plant_url, seed, scenario) as client:
-        with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
-            return await drive_incident(
-                client, saver, run_id=run_id, seed=seed, scenario=scenario, plant_url=plant_url
-            )
+    inputs = {"run_id": run_id, "seed": seed, "scenario": scenario, "plant_url": plant_url}
+    with tracing(traces or TraceSettings(redis_url=redis_url)) as provider:
+        async with _client(plant_url, seed, scenario, tracer_provider=provider) as client:
+            with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
+                return await run_segment(
+                    client, saver, run_id=run_id, kind="incident", segment="incident.drive", inputs=inputs
+                )
 
 
 async def incident_answer(
-    run_id: str, answer: Approval, *, redis_url: str, prefix: str
+    run_id: str, answer: Approval, *, redis_url: str, prefix: str, traces: TraceSettings | None = None
 ) -> dict[str, JsonValue]:
+    """A traced `incident.answer` segment: the sandbox rebuilt from the record, then the answer."""
+    from plantbrain._segments import run_segment
     from plantbrain.state import RedisSaver
 
     with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
         async with sandbox_client(0, None) as probe:
             state = await read_state(probe, saver, run_id)
         origin = PlantOrigin.model_validate(state.get("origin") or {})
-        async with _client(origin.base_url, origin.seed or 0, origin.scenario) as client:
-            if origin.base_url is None:
-                standing = (state.get("findings") or {}).get("held_lots_standing")
-                await rebuild_sandbox(
-                    origin,
-                    list(state.get("actions", [])),
-                    client,
-                    standing=standing if isinstance(standing, list) else None,
+        inputs = {"run_id": run_id, "approval": answer.model_dump(mode="json")}
+        with tracing(traces or TraceSettings(redis_url=redis_url)) as provider:
+            async with _client(
+                origin.base_url, origin.seed or 0, origin.scenario, tracer_provider=provider
+            ) as c:
+                return await run_segment(
+                    c, saver, run_id=run_id, kind="incident", segment="incident.answer", inputs=inputs
                 )
-            return await resume_incident(client, saver, run_id, answer)
 
 
 @asynccontextmanager
-async def _client(plant_url: str | None, seed: int, scenario: str | None) -> AsyncIterator[PlantClient]:
+async def _client(
+    plant_url: str | None, seed: int, scenario: str | None, *, tracer_provider: TracerProvider | None = None
+) -> AsyncIterator[PlantClient]:
     if plant_url is None:
-        async with sandbox_client(seed, scenario) as c:
+        async with sandbox_client(seed, scenario, tracer_provider=tracer_provider) as c:
             yield c
     else:
-        async with PlantClient(PlantClientConfig(base_url=plant_url)) as c:
+        async with PlantClient(PlantClientConfig(base_url=plant_url), tracer_provider=tracer_provider) as c:
             yield c
 
 
@@ -330,15 +351,28 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
         plant_url: Annotated[str | None, typer.Option(help="A served plant instead of the sandbox.")] = None,
         prefix: PrefixOpt = "plantbrain:cp",
+        otlp_endpoint: Annotated[
+            str | None,
+            typer.Option(
+                help="Also send the trace to this OTLP/HTTP collector (default: OTEL_EXPORTER_OTLP_*)."
+            ),
+        ] = None,
     ) -> None:
-        """Run the incident graph on a fault scenario; nothing is approved automatically."""
+        """Run the incident graph on a fault scenario (traced; replay with `plantbrain replay RUN_ID`)."""
         from sandbox_plant import PlantError, load_scenarios
 
         with operator_errors(), resolve_redis() as url:
             if scenario not in load_scenarios():
                 raise PlantError(f"unknown scenario {scenario!r}; known: {', '.join(load_scenarios())}")
             out = _guard(
-                lambda: incident_run(scenario, seed, redis_url=url, prefix=prefix, plant_url=plant_url)
+                lambda: incident_run(
+                    scenario,
+                    seed,
+                    redis_url=url,
+                    prefix=prefix,
+                    plant_url=plant_url,
+                    traces=TraceSettings(redis_url=url, otlp_endpoint=otlp_endpoint),
+                )
             )
         _print(out, as_json)
 

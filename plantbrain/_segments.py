@@ -22,7 +22,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import JsonValue
 
 from graphs import Approval, PlantOrigin, read_state, resume_incident
-from graphs._ops_run import answer, ask
+from graphs._ops_run import OnEvent, answer, ask
 from graphs._ops_run import read_state as read_thread
 from plantbrain._incident_cli import advance_to, drive_incident, rebuild_sandbox
 from plantbrain._incidents_lib import CheckpointIncidents
@@ -30,12 +30,18 @@ from tools import PlantClient
 from tools import _telemetry as tm
 
 Segment = Callable[
-    [PlantClient, BaseCheckpointSaver[Any], Mapping[str, Any], Any], Awaitable[dict[str, JsonValue]]
+    [PlantClient, BaseCheckpointSaver[Any], Mapping[str, Any], Any, "OnEvent | None"],
+    Awaitable[dict[str, JsonValue]],
 ]
+"""`segment(client, saver, inputs, brain, on_event) -> outcome`."""
 
 
 async def incident_drive(
-    client: PlantClient, saver: BaseCheckpointSaver[Any], inp: Mapping[str, Any], brain: Any
+    client: PlantClient,
+    saver: BaseCheckpointSaver[Any],
+    inp: Mapping[str, Any],
+    brain: Any,
+    on_event: OnEvent | None = None,
 ) -> dict[str, JsonValue]:
     return await drive_incident(
         client,
@@ -48,7 +54,11 @@ async def incident_drive(
 
 
 async def incident_answer(
-    client: PlantClient, saver: BaseCheckpointSaver[Any], inp: Mapping[str, Any], brain: Any
+    client: PlantClient,
+    saver: BaseCheckpointSaver[Any],
+    inp: Mapping[str, Any],
+    brain: Any,
+    on_event: OnEvent | None = None,
 ) -> dict[str, JsonValue]:
     run_id = str(inp["run_id"])
     state = await read_state(client, saver, run_id)
@@ -78,7 +88,11 @@ async def _rebuild_thread(
 
 
 async def ask_turn(
-    client: PlantClient, saver: BaseCheckpointSaver[Any], inp: Mapping[str, Any], brain: Any
+    client: PlantClient,
+    saver: BaseCheckpointSaver[Any],
+    inp: Mapping[str, Any],
+    brain: Any,
+    on_event: OnEvent | None = None,
 ) -> dict[str, JsonValue]:
     thread, origin = str(inp["thread"]), PlantOrigin.model_validate(inp.get("origin") or {})
     if inp.get("rebuild"):
@@ -91,11 +105,16 @@ async def ask_turn(
         brain=brain,
         origin=origin.model_dump(mode="json"),
         incidents=CheckpointIncidents(saver, client),
+        on_event=on_event,
     )
 
 
 async def ask_answer(
-    client: PlantClient, saver: BaseCheckpointSaver[Any], inp: Mapping[str, Any], brain: Any
+    client: PlantClient,
+    saver: BaseCheckpointSaver[Any],
+    inp: Mapping[str, Any],
+    brain: Any,
+    on_event: OnEvent | None = None,
 ) -> dict[str, JsonValue]:
     thread = str(inp["thread"])
     if inp.get("rebuild"):
@@ -107,6 +126,7 @@ async def ask_answer(
         Approval.model_validate(inp["approval"]),
         brain=brain,
         incidents=CheckpointIncidents(saver, client),
+        on_event=on_event,
     )
 
 
@@ -127,10 +147,11 @@ async def run_segment(
     segment: str,
     inputs: Mapping[str, Any],
     brain: Any = None,
+    on_event: OnEvent | None = None,
 ) -> dict[str, JsonValue]:
     """Run one segment inside its run span (the span records inputs and outcome)."""
     with tm.run_span(client.tracer, run_id=run_id, kind=kind, segment=segment, inputs=inputs) as span:
-        out = await SEGMENTS[segment](client, saver, inputs, brain)
+        out = await SEGMENTS[segment](client, saver, inputs, brain, on_event)
         if span.is_recording():
             span.set_attribute(
                 tm.RUN_OUTCOME,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from plantbrain._ask_cli import BaseUrlOpt, ModelOpt, PrefixOpt
+from plantbrain._ask_cli import BaseUrlOpt, ModelOpt, OtlpOpt, PrefixOpt
 
 DEFAULT_PORT = 8800
 
@@ -33,6 +33,29 @@ async def _serve(
     default_brain: str,
     redis_url: str,
     prefix: str,
+    otlp_endpoint: str | None = None,
+) -> None:
+    from plantbrain.traces import TraceSettings, tracing
+
+    settings = TraceSettings(redis_url=redis_url, otlp_endpoint=otlp_endpoint)
+    with tracing(settings) as provider:
+        await _serve_on(
+            host, port, plant_url, seed, scenario, at_s, brains, default_brain, redis_url, prefix, provider
+        )
+
+
+async def _serve_on(
+    host: str,
+    port: int,
+    plant_url: str | None,
+    seed: int,
+    scenario: str | None,
+    at_s: float,
+    brains: Any,
+    default_brain: str,
+    redis_url: str,
+    prefix: str,
+    provider: Any,
 ) -> None:
     import uvicorn
 
@@ -42,7 +65,7 @@ async def _serve(
     from plantbrain.state import RedisSaver
     from tools import Clock, ToolError
 
-    async with _client(plant_url, seed, scenario) as client:
+    async with _client(plant_url, seed, scenario, tracer_provider=provider) as client:
         try:
             if plant_url is None:
                 await advance_to(client, at_s)
@@ -93,6 +116,7 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         base_url: BaseUrlOpt = None,
         model: ModelOpt = None,
         prefix: PrefixOpt = "plantbrain:cp",
+        otlp_endpoint: OtlpOpt = None,
     ) -> None:
         """Serve operators' tasks over HTTP (POST /tasks; OpenAPI docs at /docs)."""
         from plantbrain._ask_cli import BrainSetupError, make_brain
@@ -119,5 +143,6 @@ def register(app: typer.Typer, operator_errors: Any) -> None:
         with operator_errors(), resolve_redis() as url:
             asyncio.run(
                 _serve(host=host, port=port, plant_url=plant_url, seed=seed, scenario=scenario,
-                       at_s=at * 3600.0, brains=brains, default_brain=brain, redis_url=url, prefix=prefix)
+                       at_s=at * 3600.0, brains=brains, default_brain=brain, redis_url=url, prefix=prefix,
+                       otlp_endpoint=otlp_endpoint)
             )  # fmt: skip

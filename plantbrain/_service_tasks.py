@@ -23,10 +23,10 @@ from typing import Any
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import JsonValue
 
-from graphs._ops_run import ThreadBusyError, ThreadNotFoundError, answer, ask, read_task
+from graphs._ops_run import ThreadBusyError, ThreadNotFoundError, read_task
 from graphs._state import Approval
 from plantbrain._ask_cli import thread_kind
-from plantbrain._incidents_lib import CheckpointIncidents
+from plantbrain._segments import run_segment
 from tools import PlantClient, ToolError
 
 log = logging.getLogger("plantbrain.service")
@@ -176,7 +176,6 @@ class Tasks:
     ) -> None:
         self._client, self._saver, self._brains = client, saver, brains
         self._origin, self._default, self.config = dict(origin), default_brain, config
-        self._incidents = CheckpointIncidents(saver, client)
         self._made: dict[str, Any] = {}
         self._tasks: dict[str, Task] = {}
         self._busy: dict[str, str] = {}
@@ -225,9 +224,16 @@ class Tasks:
         task = self._add(
             Task(task_id=f"task-{uuid.uuid4().hex[:12]}", thread_id=thread, text=text, brain=name)
         )
-        self._launch(task, lambda: ask(
-            self._client, self._saver, thread_id=thread, task=text, brain=made, origin=self._origin,
-            incidents=self._incidents, on_event=task.record,
+        inputs = {
+            "thread": thread,
+            "task": text,
+            "brain": name,
+            "origin": dict(self._origin),
+            "rebuild": False,
+        }
+        self._launch(task, lambda: run_segment(
+            self._client, self._saver, run_id=thread, kind="ask", segment="ask.turn", inputs=inputs,
+            brain=made, on_event=task.record,
         ))  # fmt: skip
         return task
 
@@ -266,9 +272,11 @@ class Tasks:
         made = self._brain(task.brain)
         self._busy[task.thread_id] = task.task_id
         task.status = "running"
-        self._launch(task, lambda: answer(
-            self._client, self._saver, task.thread_id, approval, brain=made, incidents=self._incidents,
-            on_event=task.record,
+        inputs = {"thread": task.thread_id, "approval": approval.model_dump(mode="json"), "brain": task.brain,
+                  "rebuild": False}  # fmt: skip
+        self._launch(task, lambda: run_segment(
+            self._client, self._saver, run_id=task.thread_id, kind="ask", segment="ask.answer", inputs=inputs,
+            brain=made, on_event=task.record,
         ))  # fmt: skip
         return task
 

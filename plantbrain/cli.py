@@ -166,11 +166,15 @@ def _register_incident() -> None:
     from ._ask_cli import register as register_ask
     from ._incident_cli import register
     from ._intents_cli import register as register_intents
+    from ._replay_cli import register as register_replay
     from ._serve_cli import register as register_serve
+    from ._trace_cli import register as register_trace
 
     register(app, _operator_errors)
     register_ask(app, _operator_errors)
     register_intents(app)
+    register_trace(app, _operator_errors)
+    register_replay(app, bench_app, _operator_errors)
     register_serve(app, _operator_errors)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +13,12 @@ import pytest
 from plantbrain.state import PrivateRedis, find_redis_server
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Traces (and a private Redis) of the commands under test go to a throwaway state directory,
+    # never to the user's own.
+    os.environ.setdefault("PLANTBRAIN_STATE_DIR", tempfile.mkdtemp(prefix="plantbrain-test-state-"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
