@@ -39,6 +39,7 @@ from agents._lexicon import AssetEntry, PlantLexicon, split_id
 from agents._nl_text import is_chinese, normalize
 from agents._plan import BrainAnswer, Clarification, Condition, Lang, Plan, Refusal, Step
 from agents._rules_refs import Unclear
+from tools._telemetry import EventRecordingTransport
 
 if TYPE_CHECKING:
     from langchain_core.language_models import LanguageModelInput
@@ -106,6 +107,13 @@ class LlmBrain:
     name = "llm"
 
     def __init__(self, config: LlmBrainConfig, *, http_async_client: httpx.AsyncClient | None = None) -> None:
+        """`http_async_client`: how the endpoint is reached (tests pass an in-process one). The
+        default records every exchange on the current span (`llm.http`), so a replay serves the
+        model's answers from the record."""
+        if http_async_client is None:
+            http_async_client = httpx.AsyncClient(
+                transport=EventRecordingTransport(httpx.AsyncHTTPTransport()), timeout=config.timeout_s
+            )
         try:
             from langchain_openai import ChatOpenAI
         except ImportError as e:  # an optional extra

@@ -92,6 +92,55 @@ class RecordedPlant(httpx.AsyncBaseTransport):
         )
 
 
+@dataclass
+class RecordedModel(httpx.AsyncBaseTransport):
+    """The llm brain's endpoint, answering from the record's `llm.http` exchanges, in order."""
+
+    exchanges: list[Mapping[str, Any]]
+    served: int = 0
+    divergence: Diverged | None = None
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        got = {
+            "path": request.url.path,
+            "request.body": _canon((await request.aread()).decode("utf-8", "replace")),
+        }
+        i = self.served
+        want = self.exchanges[i] if i < len(self.exchanges) else None
+        if want is None or _canon(str(want.get("request.body", ""))) != got["request.body"]:
+            expected = {"request.body": _canon(str(want.get("request.body", "")))} if want else None
+            self.divergence = Diverged(i, expected, got)
+            raise self.divergence
+        self.served += 1
+        return httpx.Response(
+            int(want.get("status", 200)),
+            content=str(want.get("response.body", "")).encode(),
+            headers={"Content-Type": "application/json"},
+            request=request,
+        )
+
+
+def recorded_llm_brain(records: Sequence[SpanRecord]) -> tuple[Any, RecordedModel] | None:
+    """An llm brain whose model answers from the record (None if the run asked no model)."""
+    events = sorted(
+        ((e.time_ns, e.attributes) for r in records for e in r.events if e.name == tm.LLM_HTTP),
+        key=lambda x: x[0],
+    )
+    if not events:
+        return None
+    from agents._llm_brain import LlmBrain, LlmBrainConfig
+
+    exchanges: list[Mapping[str, Any]] = [a for _, a in events]
+    first = _canon(str(exchanges[0].get("request.body", "")))
+    model = str(first.get("model", "recorded")) if isinstance(first, dict) else "recorded"
+    transport = RecordedModel(exchanges)
+    brain = LlmBrain(
+        LlmBrainConfig(base_url="http://recorded-model/v1", model=model, max_retries=0),
+        http_async_client=httpx.AsyncClient(transport=transport, base_url="http://recorded-model"),
+    )
+    return brain, transport
+
+
 def _request_of(x: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "method": x.get("method"),
@@ -274,6 +323,26 @@ async def replay(
             app=create_app(seed=int(origin.get("seed") or 0), scenario=origin.get("scenario"))
         )
     saver = InMemorySaver()
+    model = recorded_llm_brain(records) if mode == "recorded" and brain is None else None
+
+    def brain_for(seg: _Segment) -> Any:
+        if seg.kind != "ask":
+            return None
+        name = str(seg.inputs.get("brain") or "rules")
+        if brain is not None:
+            return brain
+        if name == "llm" and model is not None:
+            return model[0]
+        if brains is None:
+            raise ReplayError(f"a brain is needed to replay the conversation's turns (recorded: {name})")
+        return brains(name)
+
+    def diverged() -> Diverged | None:
+        for t in (recorded_plant, model[1] if model else None):
+            if t is not None and t.divergence is not None:
+                return t.divergence
+        return None
+
     if mode == "live":
         async with PlantClient(config, transport=transport, tracer_provider=TracerProvider()) as setup:
             await _to_start(setup, segments[0])  # not part of the run: untraced
@@ -282,20 +351,22 @@ async def replay(
             try:
                 await run_segment(
                     client, saver, run_id=seg.run_id, kind=seg.kind, segment=seg.name, inputs=seg.inputs,
-                    brain=brain or (brains(str(seg.inputs.get("brain") or "rules")) if seg.kind == "ask" else None),
+                    brain=brain_for(seg),
                 )  # fmt: skip
             except Diverged:
                 break
             except Exception:
-                if recorded_plant is not None and recorded_plant.divergence is not None:
-                    break  # the divergence surfaced wrapped (e.g. as a failed tool call)
+                if diverged() is not None:
+                    break  # the divergence surfaced wrapped (e.g. as a failed tool call, a brain error)
                 raise
+            if diverged() is not None:
+                break  # caught and reported by the run itself (e.g. the model's answer as a failed turn)
     provider.shutdown()
     replayed = ordered([from_span(s) for s in exporter.get_finished_spans()])
     a, b = steps_of(records), steps_of(replayed)
     first = compare(a, b)
-    if recorded_plant is not None and recorded_plant.divergence is not None:
-        d = recorded_plant.divergence
+    d = diverged()
+    if d is not None:
         req = {"expected": d.expected, "got": d.got}
         first = (
             first or Divergence(index=len(b), recorded=a[len(b)] if len(b) < len(a) else None, replayed=None)

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
+import httpx
 from opentelemetry import context as otel_context
 from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, Span, SpanProcessor
@@ -35,6 +36,8 @@ INVOKE_AGENT = "invoke_agent"
 EXECUTE_TOOL = "execute_tool"
 PLANT_HTTP = "plant.http"
 """Span event: one HTTP attempt to the plant."""
+LLM_HTTP = "llm.http"
+"""Span event: one request to a model endpoint and its answer (the llm brain's)."""
 
 # GenAI semantic conventions
 OPERATION = "gen_ai.operation.name"
@@ -79,6 +82,37 @@ APPROVAL = "plantbrain.approval"
 PAYLOAD_KEYS = frozenset({TOOL_ARGS, TOOL_RESULT, DECISION_OBSERVED, RUN_INPUT})
 """Attributes holding payloads: dropped when traces are exported redacted."""
 PAYLOAD_EVENT_KEYS = frozenset({"request.body", "response.body"})
+
+
+class EventRecordingTransport(httpx.AsyncBaseTransport):
+    """An httpx transport that records each exchange as an event on the current span (for the
+    llm brain: its model's answers are part of the record a replay serves back)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, event: str = LLM_HTTP) -> None:
+        self._inner, self._event = inner, event
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        sent = (await request.aread()).decode("utf-8", "replace")
+        response = await self._inner.handle_async_request(request)
+        content = await response.aread()
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.add_event(
+                self._event,
+                {
+                    "method": request.method,
+                    "path": request.url.path,
+                    "request.body": sent,
+                    "status": response.status_code,
+                    "response.body": content.decode("utf-8", "replace"),
+                },
+            )
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=content, request=request
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
 
 
 def dumps(value: Any) -> str:

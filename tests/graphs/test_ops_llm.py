@@ -54,3 +54,39 @@ def test_llm_plan_runs_through_the_same_graph(redis_url: str, key_prefix: str) -
         assert len(endpoint.requests) == 2
 
     asyncio.run(go())
+
+
+def test_an_llm_conversation_replays_from_its_record_without_the_model(redis_url: str) -> None:
+    """The model's answers are part of the trace: a recorded replay needs neither plant nor model."""
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    from plantbrain._replay import replay
+    from plantbrain._segments import run_segment
+    from tests.plantbrain.trace_support import records, traced_sandbox
+    from tools._telemetry import EventRecordingTransport
+
+    endpoint = ScriptedEndpoint(
+        {COMPOUND: reply(tool_call("create_work_order", asset="CNC-3", priority=2, when=WHEN))}
+    )
+
+    async def go() -> None:
+        transport = EventRecordingTransport(httpx.ASGITransport(app=endpoint.app))
+        async with httpx.AsyncClient(transport=transport, base_url="http://llm") as llm:
+            brain = LlmBrain(
+                LlmBrainConfig(base_url="http://llm/v1", model="scripted", max_retries=0),
+                http_async_client=llm,
+            )
+            async with traced_sandbox(seed=0, hours=2) as (client, exporter):
+                origin = {"seed": 0, "scenario": None, "clock_t": 7200.0}
+                out = await run_segment(
+                    client, InMemorySaver(), run_id="t-llm", kind="ask", segment="ask.turn", brain=brain,
+                    inputs={"thread": "t-llm", "task": COMPOUND, "brain": "llm", "origin": origin, "rebuild": False},
+                )  # fmt: skip
+                assert out["status"] == "completed"
+                recs = records(exporter)
+        assert any(e.name == "llm.http" for r in recs for e in r.events)
+        report = await replay(recs)  # no brain given: the model's recorded answers are served
+        assert report.identical, report.first_divergence
+        assert len(endpoint.requests) == 1  # the replay never reached the model
+
+    asyncio.run(go())
