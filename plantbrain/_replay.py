@@ -275,9 +275,12 @@ def segments_of(records: Sequence[SpanRecord]) -> list[_Segment]:
 
 
 async def _to_start(client: PlantClient, first: _Segment) -> None:
-    """A fresh sandbox brought to the clock the run started at (a conversation may start mid-day)."""
+    """A fresh sandbox brought to the clock the run started at, when the run did not do it itself
+    (a conversation on the service's plant, prepared before its first turn)."""
     from plantbrain._incident_cli import advance_to
 
+    if first.kind != "ask" or first.inputs.get("rebuild"):
+        return  # the segment brings the sandbox to its clock itself, as it did when recorded
     origin = first.inputs.get("origin")
     if isinstance(origin, dict) and isinstance(origin.get("clock_t"), int | float):
         await advance_to(client, float(origin["clock_t"]))
@@ -312,16 +315,20 @@ async def replay(
     )
     if mode == "recorded":
         recorded_plant = RecordedPlant(exchanges_of(records))
-        transport: httpx.AsyncBaseTransport = recorded_plant
-    else:
+    inputs0 = segments[0].inputs
+    given = inputs0.get("origin")
+    origin: dict[str, Any] = given if isinstance(given, dict) else inputs0
+
+    def plant() -> httpx.AsyncBaseTransport:
+        """The recorded plant, or a fresh sandbox of the run's seed and scenario."""
+        if recorded_plant is not None:
+            return recorded_plant
         from sandbox_plant import create_app
 
-        inputs0 = segments[0].inputs
-        given = inputs0.get("origin")
-        origin: dict[str, Any] = given if isinstance(given, dict) else inputs0
-        transport = httpx.ASGITransport(
+        return httpx.ASGITransport(
             app=create_app(seed=int(origin.get("seed") or 0), scenario=origin.get("scenario"))
         )
+
     saver = InMemorySaver()
     model = recorded_llm_brain(records) if mode == "recorded" and brain is None else None
 
@@ -343,11 +350,18 @@ async def replay(
                 return t.divergence
         return None
 
+    transport = plant()
     if mode == "live":
         async with PlantClient(config, transport=transport, tracer_provider=TracerProvider()) as setup:
             await _to_start(setup, segments[0])  # not part of the run: untraced
-    async with PlantClient(config, transport=transport, tracer_provider=provider) as client:
-        for seg in segments:
+    for seg in segments:
+        if (
+            mode == "live"
+            and seg is not segments[0]
+            and (seg.kind == "incident" or seg.inputs.get("rebuild"))
+        ):
+            transport = plant()  # as recorded: this segment rebuilt a fresh sandbox from the record
+        async with PlantClient(config, transport=transport, tracer_provider=provider) as client:
             try:
                 await run_segment(
                     client, saver, run_id=seg.run_id, kind=seg.kind, segment=seg.name, inputs=seg.inputs,
@@ -359,8 +373,8 @@ async def replay(
                 if diverged() is not None:
                     break  # the divergence surfaced wrapped (e.g. as a failed tool call, a brain error)
                 raise
-            if diverged() is not None:
-                break  # caught and reported by the run itself (e.g. the model's answer as a failed turn)
+        if diverged() is not None:
+            break  # caught and reported by the run itself (e.g. the model's answer as a failed turn)
     provider.shutdown()
     replayed = ordered([from_span(s) for s in exporter.get_finished_spans()])
     a, b = steps_of(records), steps_of(replayed)

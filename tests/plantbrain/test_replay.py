@@ -26,7 +26,7 @@ def test_every_scenario_has_a_seed_here() -> None:
 
 
 @pytest.mark.parametrize("scenario", sorted(SEEDS))
-def test_recorded_replay_reproduces_the_run_exactly(scenario: str) -> None:
+def test_replay_reproduces_the_run_exactly(scenario: str) -> None:
     async def go() -> None:
         out, recs = await record_incident(scenario, SEEDS[scenario])
         report = await replay(recs)
@@ -38,6 +38,8 @@ def test_recorded_replay_reproduces_the_run_exactly(scenario: str) -> None:
         assert [(s.name, s.attributes.get("gen_ai.tool.call.arguments")) for s in tools] == [
             (s.name, s.attributes.get("gen_ai.tool.call.arguments")) for s in again
         ]
+        live = await replay(recs, mode="live")  # a fresh sandbox of the same seed and scenario
+        assert live.identical, live.first_divergence
 
     asyncio.run(go())
 
