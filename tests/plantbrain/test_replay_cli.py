@@ -56,3 +56,13 @@ def test_incident_run_is_traced_listed_shown_and_replayed(
     assert r.exit_code == 2
     assert f"{broken}:5" in r.output and "Traceback" not in r.output
     assert len(r.output.strip().splitlines()) == 1
+
+
+def test_bench_replay_prints_its_figures() -> None:
+    r = runner.invoke(app, ["bench", "replay", "--steps", "60", "--repeat", "1"])
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.stdout)
+    assert out["identical"] is True and out["steps"] >= 60
+    ratio = out["original_over_http_s"] / out["replay_s"]
+    assert out["replay_s"] > 0 and abs(out["speedup_vs_http"] - ratio) <= 0.02 * ratio + 0.01
+    assert out["goal_speedup"] == 20.0 and isinstance(out["goal_met"], bool)
