@@ -111,13 +111,9 @@ async def ask_task(
             "origin": used.model_dump(mode="json"),
             "rebuild": used.base_url is None,
         }
-        with tracing(traces or TraceSettings(redis_url=redis_url)) as provider:
-            async with _client(
-                used.base_url, used.seed or 0, used.scenario, tracer_provider=provider
-            ) as client:
-                return await run_segment(
-                    client, saver, run_id=thread, kind="ask", segment="ask.turn", inputs=inputs, brain=brain
-                )
+        return await _turn(
+            saver, used, "ask.turn", inputs, brain, traces or TraceSettings(redis_url=redis_url)
+        )
 
 
 async def answer_task(
@@ -140,19 +136,33 @@ async def answer_task(
             "brain": brain.name,
             "rebuild": used.base_url is None,
         }
-        with tracing(traces or TraceSettings(redis_url=redis_url)) as provider:
-            async with _client(
-                used.base_url, used.seed or 0, used.scenario, tracer_provider=provider
-            ) as client:
-                return await run_segment(
-                    client,
-                    saver,
-                    run_id=thread_id,
-                    kind="ask",
-                    segment="ask.answer",
-                    inputs=inputs,
-                    brain=brain,
-                )
+        return await _turn(
+            saver, used, "ask.answer", inputs, brain, traces or TraceSettings(redis_url=redis_url)
+        )
+
+
+async def _turn(
+    saver: BaseCheckpointSaver[Any],
+    origin: PlantOrigin,
+    segment: str,
+    inputs: dict[str, Any],
+    brain: Any,
+    traces: TraceSettings,
+) -> dict[str, JsonValue]:
+    """A conversation's segment on its plant, traced."""
+    with tracing(traces) as provider:
+        async with _client(
+            origin.base_url, origin.seed or 0, origin.scenario, tracer_provider=provider
+        ) as client:
+            return await run_segment(
+                client,
+                saver,
+                run_id=str(inputs["thread"]),
+                kind="ask",
+                segment=segment,
+                inputs=inputs,
+                brain=brain,
+            )
 
 
 def print_task(out: Mapping[str, Any], as_json: bool) -> None:

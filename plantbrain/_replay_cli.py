@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import typer
 
 from plantbrain._ask_cli import BaseUrlOpt, BrainSetupError, ModelOpt, make_brain
-from plantbrain._trace_cli import JsonOpt, PrefixOpt, RefArg, _load
+from plantbrain._trace_cli import JsonOpt, PrefixOpt, RefArg, _load, write_export
 from plantbrain.traces import TraceStore
 
 incidents_app = typer.Typer(
@@ -134,16 +134,7 @@ def register(
         """Write an incident's trace to a file; `plantbrain replay FILE` replays it on any machine."""
         from pathlib import Path
 
-        from plantbrain.traces import redact_record, to_line
-
-        records = _load(run_id, prefix, operator_errors)
-        lines = [to_line(redact_record(r) if redact else r) for r in records]
-        try:
-            Path(out).write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        except OSError as e:
-            typer.echo(f"error: cannot write {out}: {e.strerror}; choose another --out", err=True)
-            raise typer.Exit(2) from None
-        typer.echo(f"{len(lines)} spans written to {out}", err=True)
+        write_export(_load(run_id, prefix, operator_errors), Path(out), redact=redact)
 
     @bench_app.command("replay")
     def bench_replay_cmd(

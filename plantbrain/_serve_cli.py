@@ -21,30 +21,16 @@ from plantbrain._ask_cli import BaseUrlOpt, ModelOpt, OtlpOpt, PrefixOpt
 DEFAULT_PORT = 8800
 
 
-async def _serve(
-    *,
-    host: str,
-    port: int,
-    plant_url: str | None,
-    seed: int,
-    scenario: str | None,
-    at_s: float,
-    brains: Any,
-    default_brain: str,
-    redis_url: str,
-    prefix: str,
-    otlp_endpoint: str | None = None,
-) -> None:
+async def _serve(*, otlp_endpoint: str | None = None, **options: Any) -> None:
+    """`_serve_on` with its traces going where the settings say (one provider for the service)."""
     from plantbrain.traces import TraceSettings, tracing
 
-    settings = TraceSettings(redis_url=redis_url, otlp_endpoint=otlp_endpoint)
-    with tracing(settings) as provider:
-        await _serve_on(
-            host, port, plant_url, seed, scenario, at_s, brains, default_brain, redis_url, prefix, provider
-        )
+    with tracing(TraceSettings(redis_url=options["redis_url"], otlp_endpoint=otlp_endpoint)) as provider:
+        await _serve_on(provider=provider, **options)
 
 
 async def _serve_on(
+    *,
     host: str,
     port: int,
     plant_url: str | None,

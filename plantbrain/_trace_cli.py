@@ -67,6 +67,17 @@ def _load(
             return store.load(ref)
 
 
+def write_export(records: list[SpanRecord], out: Path, *, redact: bool) -> None:
+    """A run's spans to a JSONL file (one error line, exit 2, if it cannot be written)."""
+    lines = [to_line(redact_record(r) if redact else r) for r in records]
+    try:
+        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    except OSError as e:
+        typer.echo(f"error: cannot write {out}: {e.strerror}; choose another --out", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"{len(lines)} spans written to {out}" + (" (redacted)" if redact else ""), err=True)
+
+
 def register(app: typer.Typer, operator_errors: Callable[[], AbstractContextManager[None]]) -> None:
     """Add `trace list|show|export` to the main CLI."""
     from plantbrain.state import resolve_redis
@@ -124,11 +135,4 @@ def register(app: typer.Typer, operator_errors: Callable[[], AbstractContextMana
         prefix: PrefixOpt = "plantbrain",
     ) -> None:
         """Write a run's spans to a JSONL file, one per line (readable by `plantbrain trace show FILE`)."""
-        records = _load(ref, prefix, operator_errors)
-        lines = [to_line(redact_record(r) if redact else r) for r in records]
-        try:
-            out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
-        except OSError as e:
-            typer.echo(f"error: cannot write {out}: {e.strerror}; choose another --out", err=True)
-            raise typer.Exit(2) from None
-        typer.echo(f"{len(lines)} spans written to {out}" + (" (redacted)" if redact else ""), err=True)
+        write_export(_load(ref, prefix, operator_errors), out, redact=redact)
