@@ -145,6 +145,57 @@ def bench_checkpoint(
     sys.stdout.write(json.dumps(result, indent=2) + "\n")
 
 
+@bench_app.command("jsp")
+def bench_jsp(
+    instances: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated names (ft06,la01,mk01,…), or a set: default (ft, la01-40, abz5-9, orb01-10), "
+            "taillard (ta01-10), brandimarte (mk01-10)."
+        ),
+    ] = None,
+    time_limit: Annotated[float, typer.Option(min=0.1, max=3600, help="CP-SAT seconds per instance.")] = 10.0,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="CP-SAT threads.")] = 2,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Public data folder (default: ../shared/data beside the checkout).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+) -> None:
+    """The scheduling engine vs the best known makespans of the public job-shop instances (and SPT/MWKR)."""
+    from ._bench_jsp import BRANDIMARTE, DEFAULT_INSTANCES, TAILLARD, BenchDataError
+    from ._bench_jsp import bench_jsp as run
+
+    sets = {"default": DEFAULT_INSTANCES, "taillard": TAILLARD, "brandimarte": BRANDIMARTE}
+    names: list[str] = []
+    for part in (instances or "default").split(","):
+        names += list(sets.get(part.strip(), (part.strip(),)))
+    where = data_dir or Path(__file__).resolve().parents[2] / "shared" / "data"
+    try:
+        result = run(
+            data_dir=where,
+            instances=[n for n in names if n],
+            time_limit_s=time_limit,
+            workers=workers,
+            progress=lambda line: err.print(line, highlight=False),
+        )
+    except BenchDataError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result, indent=2) + "\n")
+        return
+    out = Console()
+    for r in result["instances"]:
+        out.print(
+            f"{r['name']:<7} {r['makespan']!s:>6} vs {r['best_known']:>6}  gap {r['gap_pct']!s:>6}%  "
+            f"{r['seconds']:>6} s   {r['baseline_rule']} {r['baseline_gap_pct']}%"
+        )
+    for family, s in result["summary"].items():
+        out.print(
+            f"{family}: mean gap {s['mean_gap_pct']}% (baseline {s['mean_baseline_gap_pct']}%), {s['optimal']}/{s['n']} at the best known"
+        )
+
+
 @app.command("demo")
 def demo(
     seed: SeedOpt = 42,

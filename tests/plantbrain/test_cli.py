@@ -31,6 +31,12 @@ runner = CliRunner()
         ["ask"],
         ["intents"],
         ["serve"],
+        ["trace"],
+        ["trace", "show"],
+        ["replay"],
+        ["incidents"],
+        ["bench", "replay"],
+        ["bench", "jsp"],
     ],
 )
 def test_every_command_has_help(args: list[str]) -> None:
