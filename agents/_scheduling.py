@@ -136,7 +136,7 @@ def solve(
     optimal = len(found) == len(built.criteria) and all(proven for _, proven in found)
     elapsed = time.perf_counter() - began
     summary = summarize(problem, solution, cost)
-    headline = _headline(objective, built, found, primary_bound, elapsed, workers)
+    headline = _headline(objective, built, found, primary_bound, workers)
     return SolveResult(
         status=SolveStatus.OPTIMAL if optimal else SolveStatus.FEASIBLE,
         schedule=solution,
@@ -296,7 +296,6 @@ def _headline(
     built: _Built,
     found: list[tuple[int, bool]],
     bound: int | None,
-    elapsed: float,
     workers: int,
 ) -> list[str]:
     order = " > ".join(name for name, _ in built.criteria)

@@ -24,7 +24,6 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from pydantic import JsonValue
 
 from graphs import Approval, PlantOrigin
-from graphs._ops_run import read_state
 from plantbrain._incident_cli import _client
 from plantbrain._segments import run_segment
 from plantbrain.traces import TraceSettings, tracing
@@ -68,22 +67,26 @@ def make_brain(name: str, *, base_url: str | None = None, model: str | None = No
         raise BrainSetupError(str(e)) from None
 
 
+async def _thread_values(saver: BaseCheckpointSaver[Any], thread_id: str) -> Mapping[str, Any] | None:
+    """The latest checkpoint's channel values of a thread, straight from the store (no graph, no plant)."""
+    tup = await saver.aget_tuple({"configurable": {"thread_id": thread_id}})
+    return None if tup is None else tup.checkpoint.get("channel_values", {})
+
+
 async def thread_kind(saver: BaseCheckpointSaver[Any], thread_id: str) -> str | None:
     """'ops' for a conversation, 'incident' for an incident run, None if no such thread."""
-    tup = await saver.aget_tuple({"configurable": {"thread_id": thread_id}})
-    if tup is None:
+    values = await _thread_values(saver, thread_id)
+    if values is None:
         return None
-    values = tup.checkpoint.get("channel_values", {})
     return "ops" if "task" in values else "incident"
 
 
 async def thread_origin(saver: BaseCheckpointSaver[Any], thread_id: str) -> PlantOrigin | None:
     """The plant a conversation was started on (None for a new thread)."""
-    if await thread_kind(saver, thread_id) != "ops":
+    values = await _thread_values(saver, thread_id)
+    if values is None or "task" not in values:
         return None
-    async with _client(None, 0, None) as probe:
-        state = await read_state(probe, saver, thread_id)
-    return PlantOrigin.model_validate(state.get("origin") or {})
+    return PlantOrigin.model_validate(values.get("origin") or {})
 
 
 async def ask_task(
@@ -195,10 +198,10 @@ async def answer_if_conversation(
     from plantbrain.state import RedisSaver
 
     with RedisSaver.from_url(redis_url, prefix=prefix) as saver:
-        if await thread_kind(saver, thread_id) != "ops":
+        values = await _thread_values(saver, thread_id)
+        if values is None or "task" not in values:
             return None
-        async with _client(None, 0, None) as probe:
-            brain_name = str((await read_state(probe, saver, thread_id)).get("brain") or "rules")
+        brain_name = str(values.get("brain") or "rules")
     brain = make_brain(brain_name)
     return await answer_task(thread_id, approval, brain=brain, redis_url=redis_url, prefix=prefix)
 

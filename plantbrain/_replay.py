@@ -17,7 +17,6 @@ time travel re-executes nodes against the live world; this compares against what
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -54,9 +53,6 @@ def _canon(body: str) -> Any:
         return json.loads(body) if body else None
     except json.JSONDecodeError:
         return body
-
-
-_AUTO_KEY = re.compile(r"^[0-9a-f]{32}$")
 
 
 @dataclass
@@ -158,7 +154,8 @@ def _same_request(want: Mapping[str, Any], got: Mapping[str, Any]) -> bool:
         return False
     wk, gk = w["idempotency_key"], got["idempotency_key"]
     # A key the client made up for an unkeyed write is random; a key derived from the step is not.
-    return (wk is None) == (gk is None) and (wk is None or _AUTO_KEY.match(str(wk)) is not None or wk == gk)
+    derived = want.get(tm.KEY_SOURCE) == "caller"
+    return (wk is None) == (gk is None) and (not derived or wk == gk)
 
 
 class Step(BaseModel):
@@ -287,8 +284,13 @@ async def _to_start(client: PlantClient, first: _Segment) -> None:
 
 
 def exchanges_of(records: Sequence[SpanRecord]) -> list[Mapping[str, Any]]:
-    """Every recorded HTTP attempt, in the order it was made."""
-    events = [(e.time_ns, e.attributes) for r in records for e in r.events if e.name == tm.PLANT_HTTP]
+    """Every recorded HTTP attempt, in the order it was made, with its tool call's key source."""
+    events = [
+        (e.time_ns, {**e.attributes, tm.KEY_SOURCE: r.attr(tm.KEY_SOURCE)})
+        for r in records
+        for e in r.events
+        if e.name == tm.PLANT_HTTP
+    ]
     return [a for _, a in sorted(events, key=lambda x: x[0])]
 
 
