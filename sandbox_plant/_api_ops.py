@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import FastAPI, Query, Request
@@ -10,9 +11,40 @@ from fastapi.responses import Response
 from . import _views as views
 from ._api_common import ERRORS, Act, IdemKey, PlantRef
 from ._errors import InvalidRequest
-from ._schemas import LotAction, SchedulePublish, WorkOrderAssign, WorkOrderCreate, WorkOrderStatusRequest
+from ._plant import Plant
+from ._schemas import (
+    MAX_T,
+    JobCreate,
+    LotAction,
+    SchedulePublish,
+    WorkOrderAssign,
+    WorkOrderCreate,
+    WorkOrderStatusRequest,
+)
 
 J = dict[str, Any]
+
+
+def _plant_t(p: Plant, name: str, value: str) -> float:
+    """An ISO 8601 time of a request body in seconds since reset, the plant's `*_t` scale."""
+    example = p.core.iso(p.core.now)
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidRequest(
+            f"{name} {value!r} is not an ISO 8601 time; write it like {example!r} (now)."
+        ) from None
+    if when.tzinfo is None:
+        raise InvalidRequest(
+            f"{name} {value!r} has no UTC offset; add one, e.g. 'Z' for UTC as in {example!r} (now)."
+        )
+    t = (when - p.core.epoch).total_seconds()
+    if not 0 <= t <= MAX_T:
+        raise InvalidRequest(
+            f"{name} {value!r} is outside the plant's calendar; give a time between the reset "
+            f"({p.core.iso(0)}) and ten years after it."
+        )
+    return t
 
 
 def add_ops_routes(app: FastAPI, P: PlantRef, act: Act) -> None:  # noqa: N803
@@ -36,6 +68,32 @@ def add_ops_routes(app: FastAPI, P: PlantRef, act: Act) -> None:  # noqa: N803
     async def one_job(job_id: str) -> J:
         p = P()
         return views.job(p, p.production.job(job_id))
+
+    @app.post(
+        "/jobs",
+        tags=["actions"],
+        summary="Add a job (order intake); it runs once a published schedule includes it",
+        responses=ERRORS,
+    )
+    async def create_job(body: JobCreate, request: Request, idempotency_key: IdemKey = None) -> Response:
+        def run() -> J:
+            p = P()
+            if body.due_time is not None and body.due_in_h is None:
+                due = _plant_t(p, "due_time", body.due_time)
+            elif body.due_in_h is not None and body.due_time is None:
+                due = p.core.now + body.due_in_h * 3600
+            else:
+                raise InvalidRequest(
+                    "Give exactly one of due_time (ISO 8601, e.g. "
+                    f"{p.core.iso(p.core.now + 8 * 3600)!r}) or due_in_h (hours from now)."
+                )
+            release = None if body.release_time is None else _plant_t(p, "release_time", body.release_time)
+            job = p.production.create_job(
+                body.product, body.qty, due, release=release, by=body.by, reason=body.reason
+            )
+            return views.job(p, job)
+
+        return act(request, idempotency_key, body, run)
 
     @app.get("/schedule", tags=["production"], summary="The published schedule, per machine in order")
     async def schedule() -> J:

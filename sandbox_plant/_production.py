@@ -9,6 +9,7 @@ a lock-out pauses and resumes where it stopped.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +21,8 @@ from ._errors import InvalidRequest, NotFound, Refused
 from ._signals import Signals
 
 _BATCH_SAMPLES = 5
+MAX_JOB_QTY = 100_000
+"""Largest quantity one job may order."""
 
 
 @dataclass(slots=True)
@@ -121,6 +124,7 @@ class Production:
         self.schedule_meta: dict[str, Any] = {}
         self._wake: dict[str, float] = {}
         self._make_order_book()
+        self._next_order = len(self.jobs) + 1
         for mid, m in cfg.materials.items():
             core.at(m.delivery_every_h * 3600, self._deliver, mid)
 
@@ -137,20 +141,81 @@ class Production:
             routing = self.cfg.products[pid].routing
             work = sum(s.setup_s + (s.cycle_s if s.batch else s.cycle_s * qty) for s in routing)
             due = release + work * float(rng.uniform(*ob.due_factor)) + ob.due_margin_h * 3600
-            jid, lid = f"JOB-{i:04d}", f"LOT-{i:04d}"
-            ops = [Op(job=jid, index=k, step=s) for k, s in enumerate(routing)]
-            self.jobs[jid] = Job(jid, pid, qty, release, float(round(due / 60) * 60), lid, ops)
-            self.lots[lid] = Lot(lid, jid, pid, qty)
+            self._add_job(i, pid, qty, release, float(round(due / 60) * 60))
+
+    def _add_job(self, n: int, product: str, qty: int, release: float, due: float) -> Job:
+        """Job and lot number `n` with the product's routing; no operation has a machine yet."""
+        jid, lid = f"JOB-{n:04d}", f"LOT-{n:04d}"
+        ops = [Op(job=jid, index=k, step=s) for k, s in enumerate(self.cfg.products[product].routing)]
+        job = self.jobs[jid] = Job(jid, product, qty, release, due, lid, ops)
+        self.lots[lid] = Lot(lid, jid, product, qty)
+        return job
+
+    def create_job(
+        self,
+        product: str,
+        qty: int,
+        due: float,
+        *,
+        release: float | None = None,
+        by: str,
+        reason: str | None = None,
+    ) -> Job:
+        """Order intake: a new job (and its lot) for `qty` parts of `product`, due at `due` and
+        startable from `release` (default now), both seconds since reset. Its operations get no
+        machine: it is listed as unscheduled and runs only once a published schedule includes it."""
+        now, iso = self.core.now, self.core.iso
+        if product not in self.cfg.products:
+            known = ", ".join(sorted(self.cfg.products))
+            raise InvalidRequest(f"Unknown product {product!r}; known products: {known}.")
+        if not 1 <= qty <= MAX_JOB_QTY:
+            raise InvalidRequest(
+                f"qty must be between 1 and {MAX_JOB_QTY}, not {qty}; split a larger order into several jobs."
+            )
+        start = now if release is None else release
+        if not (math.isfinite(start) and math.isfinite(due)):
+            raise InvalidRequest("release and due must be finite times, seconds since reset.")
+        if start < now:
+            raise InvalidRequest(
+                f"release_time {iso(start)} is before now ({iso(now)}); omit it to release the job now."
+            )
+        if due <= start:
+            when = " (now)" if start == now else ""
+            raise InvalidRequest(
+                f"The due time {iso(due)} is not after the release {iso(start)}{when}; "
+                "give a due time later than the release."
+            )
+        job = self._add_job(self._next_order, product, qty, start, due)
+        self._next_order += 1
+        self.core.emit(
+            "job.created",
+            job=job.id,
+            lot=job.lot,
+            product=product,
+            qty=qty,
+            release_time=iso(start),
+            due_time=iso(due),
+            by=by,
+            reason=reason,
+        )
+        return job
 
     def default_schedule(self) -> list[tuple[str, int, str, float]]:
         """List scheduling in (release, due) order, each operation on the machine of its type
-        that finishes it first: the plant's own MES dispatcher, used at reset."""
+        that finishes it first: the plant's own MES dispatcher, used at reset. Later, running
+        operations stay where they are (they cannot move) and hold their machine until they end."""
         free = {m.id: self.core.now for m in self.machines}
+        for m, q in self.queue.items():
+            if q and q[0].status == "running":
+                free[m] = max(free[m], q[0].end or 0.0)
         out: list[tuple[str, int, str, float]] = []
         for job in sorted(self.jobs.values(), key=lambda j: (j.release, j.due, j.id)):
             ready, line = max(job.release, self.core.now), None
             for op in job.ops:
                 if op.status == "done":
+                    continue
+                if op.status == "running" and op.machine is not None:
+                    ready, line = max(ready, op.end or 0.0), self.core.assets[op.machine].line
                     continue
                 dur = self.nominal_duration(op)
                 cands = [m for m in self.machines if m.type == op.step.type]

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._production import MAX_JOB_QTY
+
 Who = Field(default="operator", min_length=1, max_length=100, description="Who asks (person or agent).")
 Reason = Field(min_length=1, max_length=2000, description="Why, in words a colleague can read later.")
 
@@ -105,6 +107,34 @@ class SchedulePublish(_Body):
     assignments: list[Assignment] = Field(max_length=20000)
     by: str = Who
     reason: str = Reason
+
+
+class JobCreate(_Body):
+    product: str = Field(min_length=1, max_length=100, description="Product id of the plant, e.g. 'SHAFT-A'.")
+    qty: int = Field(ge=1, le=MAX_JOB_QTY, description="Parts to make.")
+    due_time: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Due, ISO 8601 with a UTC offset, e.g. '2026-03-02T14:00:00Z'. Give this or due_in_h.",
+    )
+    due_in_h: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_T / 3600,
+        allow_inf_nan=False,
+        description="Due this many hours from now. Give this or due_time.",
+    )
+    release_time: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Earliest start, ISO 8601 with a UTC offset, not before now; omit to release now.",
+    )
+    by: str = Who
+    reason: str | None = Field(
+        default=None, max_length=2000, description="Why, e.g. the customer order or the rush request."
+    )
 
 
 class LotAction(_Body):

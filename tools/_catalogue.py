@@ -14,6 +14,8 @@ interrupt) before it runs. Why each write tool sits where it does:
                                                                                 interlock requires it already stopped: the
                                                                                 stop itself is the critical step
     assign_work_order         POST /work-orders/{id}/assign           write     planning only
+    create_job                POST /jobs                              write     order intake; nothing runs until a schedule
+                                                                                including it is published
     publish_schedule          POST /schedule                          write     DESIGN lists schedules as operator writes; the
                                                                                 plant validates routings, running ops stay put,
                                                                                 a later publish undoes it
@@ -78,6 +80,7 @@ TOOLS: tuple[ToolSpec[Any, Any], ...] = (
     # production and quality
     spec(pr.list_jobs, pr.ListJobsArgs, vo.JobList, "read"),
     spec(pr.get_job, pr.GetJobArgs, vo.Job, "read"),
+    spec(pr.create_job, pr.CreateJobArgs, vo.Job, "write"),
     spec(pr.get_schedule, NoArgs, vo.Schedule, "read"),
     spec(pr.publish_schedule, pr.PublishScheduleArgs, vo.SchedulePublished, "write"),
     spec(pr.list_materials, NoArgs, vo.MaterialList, "read"),

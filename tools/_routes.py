@@ -36,6 +36,7 @@ _ROUTES: tuple[tuple[str, re.Pattern[str], str], ...] = tuple(
         ("POST", "/alarms/{}/shelve", "shelve_alarm"),
         ("POST", "/alarms/{}/unshelve", "unshelve_alarm"),
         ("GET", "/jobs", "list_jobs"),
+        ("POST", "/jobs", "create_job"),
         ("GET", "/jobs/{}", "get_job"),
         ("GET", "/schedule", "get_schedule"),
         ("POST", "/schedule", "publish_schedule"),

@@ -46,6 +46,48 @@ async def get_job(client: PlantClient, args: GetJobArgs) -> Job:
     return await client.get(f"/jobs/{seg(args.job_id)}", Job)
 
 
+class CreateJobArgs(WriteArgs):
+    product: str = Field(
+        min_length=1,
+        max_length=100,
+        description="Product id, e.g. 'SHAFT-A' (list_jobs shows products; an unknown one errors listing all).",
+    )
+    qty: int = Field(ge=1, le=100000, description="Parts to make.")
+    due_time: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Due, ISO 8601 with a UTC offset, e.g. '2026-03-02T14:00:00Z'. Give this or due_in_h.",
+    )
+    due_in_h: float | None = Field(
+        default=None,
+        gt=0,
+        le=87600,
+        allow_inf_nan=False,
+        description="Due this many hours from now. Give this or due_time.",
+    )
+    release_time: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Earliest start, ISO 8601 with a UTC offset, not in the past; omit to release now.",
+    )
+    reason: str | None = Field(
+        default=None, max_length=2000, description="Why, e.g. the customer order or the rush request."
+    )
+
+
+async def create_job(client: PlantClient, args: CreateJobArgs) -> Job:
+    """Add a job (production order, as an ERP sends it) for `qty` parts of a product, due at
+    `due_time` or in `due_in_h` hours (exactly one): order intake, e.g. a rush order arriving
+    mid-shift. Only for a new order someone asked for: every call adds another job. The plant
+    gives it the next JOB-/LOT- ids, a lot and the product's routing. It assigns no machine and
+    starts nothing: its operations stay in get_schedule's `unscheduled` until you publish a
+    schedule (publish_schedule) that includes them with the other pending operations. It does
+    not replan, reserve material, or check that the plant can meet the due time."""
+    return await client.post("/jobs", args, Job)
+
+
 async def get_schedule(client: PlantClient, args: NoArgs) -> Schedule:
     """The published schedule: per machine, its queue of job operations in order with planned
     starts, plus operations no machine has (`unscheduled`)."""

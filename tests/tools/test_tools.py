@@ -13,6 +13,7 @@ import pytest
 
 import tools as t
 from tests.tools.support import Env, run_plant
+from tools._routes import risk_of, tool_for
 
 
 def _one(items: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
@@ -256,6 +257,73 @@ def test_publish_schedule_and_lot_hold_release() -> None:
         assert after["on_hold"] is False and [h["action"] for h in after["holds"]] == ["hold", "release"]
 
     run_plant(body)
+
+
+# -- order intake ------------------------------------------------------------------------------------
+def test_create_job_is_unscheduled_until_a_published_schedule_includes_it() -> None:
+    async def body(env: Env) -> None:
+        c = env.client
+        n = len((await t.list_jobs(c, t.ListJobsArgs())).jobs)
+        args = t.CreateJobArgs(product="HOUSING-C", qty=4, due_in_h=6, by="scheduling", reason="rush order")
+        job = await t.create_job(c, args)
+        assert (job.id, job.lot, job.product, job.qty) == (
+            f"JOB-{n + 1:04d}",
+            f"LOT-{n + 1:04d}",
+            "HOUSING-C",
+            4,
+        )
+        assert [op.type for op in job.ops] == ["cnc", "washer", "packer"]
+        assert all(op.machine is None and op.status == "pending" for op in job.ops)
+        assert job.due_t == 3600.0 + 6 * 3600 and job.release_time == "2026-03-02T07:00:00Z"
+        assert _one((await env.state())["jobs"], id=job.id)["lot"] == job.lot
+        assert await t.get_job(c, t.GetJobArgs(job_id=job.id)) == job
+        sched = await t.get_schedule(c, t.NoArgs())
+        assert sched.unscheduled == [f"{job.id}/{k}" for k in range(3)]
+
+        # A resumed step re-sends its key: still one job.
+        spec = t.find_tool("create_job")
+        assert spec.risk == "write" and "not replan" in " ".join(spec.description.split())
+        order = {"product": "SHAFT-A", "qty": 3, "due_time": "2026-03-02T18:00:00Z"}
+        first = await spec.invoke(c, order, idempotency_key="run-3:step-1")
+        again = await spec.invoke(c, order, idempotency_key="run-3:step-1")
+        assert again == first and first.id == f"JOB-{n + 2:04d}"
+        assert len((await t.list_jobs(c, t.ListJobsArgs())).jobs) == n + 2
+
+        with pytest.raises(t.ToolError) as err:
+            await t.create_job(c, t.CreateJobArgs(product="WIDGET", qty=1, due_in_h=1))
+        assert err.value.kind == "invalid_args" and "SHAFT-A" in err.value.message
+        with pytest.raises(t.ToolError) as err:
+            await spec.invoke(c, {"product": "SHAFT-A", "qty": 0, "due_in_h": 1})
+        assert err.value.kind == "invalid_args"
+
+        # Publishing a schedule that includes its operations leaves nothing unscheduled.
+        kinds = {a.id: a.type for a in (await t.list_assets(c, t.ListAssetsArgs(category="machine"))).assets}
+        rows = [
+            t.Assignment(job=op.job, op=op.op, machine=m, start_t=op.planned_start_t or 3600.0)
+            for m, q in sched.machines.items()
+            for op in q
+            if op.status in ("pending", "paused")
+        ]
+        for new in (job, first):
+            rows += [
+                t.Assignment(
+                    job=new.id,
+                    op=op.index,
+                    machine=min(m for m, k in kinds.items() if k == op.type),
+                    start_t=3600.0,
+                )
+                for op in new.ops
+            ]
+        pub = await t.publish_schedule(c, t.PublishScheduleArgs(assignments=rows, reason="rush orders in"))
+        assert pub.unscheduled == [] and (await t.get_schedule(c, t.NoArgs())).unscheduled == []
+        assert (await t.get_job(c, t.GetJobArgs(job_id=job.id))).ops[0].machine == "CNC-1"
+
+    run_plant(body)
+
+
+def test_plant_calls_map_to_their_tools() -> None:
+    assert (tool_for("POST", "/jobs"), tool_for("GET", "/jobs")) == ("create_job", "list_jobs")
+    assert risk_of("create_job") == "write"
 
 
 def test_every_catalogued_tool_is_exercised_here() -> None:
