@@ -219,6 +219,7 @@ def _register_incident() -> None:
     from ._intents_cli import register as register_intents
     from ._replay_cli import register as register_replay
     from ._serve_cli import register as register_serve
+    from ._shift_cli import register as register_shift
     from ._trace_cli import register as register_trace
 
     register(app, _operator_errors)
@@ -227,6 +228,7 @@ def _register_incident() -> None:
     register_trace(app, _operator_errors)
     register_replay(app, bench_app, _operator_errors)
     register_serve(app, _operator_errors)
+    register_shift(app, _operator_errors)
 
 
 _register_incident()

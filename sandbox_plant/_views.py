@@ -45,6 +45,7 @@ def plant_info(p: Plant) -> J:
         "tags": len(p.signals.tags),
         "alarms": len(p.alarms.alarms),
         "jobs": len(p.production.jobs),
+        "shifts": {k: {"start_h": v.start_h, "end_h": v.end_h} for k, v in cfg.shifts.items()},
     }
 
 

@@ -55,6 +55,12 @@ class Site(View):
     name_zh: str
 
 
+class ShiftHours(View):
+    start_h: int
+    end_h: int
+    """Exclusive; smaller than `start_h` for a night shift (22 -> 6)."""
+
+
 class PlantInfo(View):
     site: Site
     clock: Clock
@@ -65,6 +71,8 @@ class PlantInfo(View):
     tags: int
     alarms: int
     jobs: int
+    shifts: dict[str, ShiftHours] = {}
+    """Shift name -> its hours (local plant clock, UTC here); a shift may run past midnight."""
 
 
 class Oee(View):
