@@ -125,13 +125,21 @@ def _lone_script(client: redis.Redis, cmd: Cmd) -> Any:
     more (the scripts sent this way, checkpoint and task writes, are idempotent).
     """
     pool = client.connection_pool
-    conn = pool.get_connection()
+    try:
+        conn = pool.get_connection()
+    except (ValueError, OSError) as exc:
+        # Another thread dropped the pool (`exec_sync`'s retry) while redis-py probed this pooled
+        # connection: its read buffer is closed under it. That is a lost connection, not a bug.
+        raise RedisConnectionError(f"connection closed while in use: {exc}") from exc
     try:
         conn.send_command(*cmd)  # type: ignore[no-untyped-call]
         return conn.read_response()
     except (RedisConnectionError, RedisTimeoutError):
         conn.disconnect()  # type: ignore[no-untyped-call]
         raise
+    except (ValueError, OSError) as exc:
+        conn.disconnect()  # type: ignore[no-untyped-call]
+        raise RedisConnectionError(f"connection closed while in use: {exc}") from exc
     finally:
         pool.release(conn)
 
