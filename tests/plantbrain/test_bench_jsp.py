@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from plantbrain._bench_jsp import BRANDIMARTE, catalogue
 from plantbrain.cli import app
 
 runner = CliRunner()
@@ -54,3 +55,12 @@ def test_bench_jsp_without_the_data_is_one_clear_line(tmp_path: Path) -> None:
 def test_bench_jsp_unknown_instance(data_dir: Path) -> None:
     r = runner.invoke(app, ["bench", "jsp", "--instances", "ft99", "--data-dir", str(data_dir)])
     assert r.exit_code == 2 and "unknown instance(s) ft99" in r.output
+
+
+@pytest.mark.data
+def test_brandimarte_gaps_are_taken_to_the_best_upper_bound_in_the_data_readme(data_dir: Path) -> None:
+    everything = catalogue(data_dir)
+    known = {name: everything[name][1] for name in BRANDIMARTE}
+    uppers = [40, 26, 204, 60, 172, 57, 139, 523, 307, 193]
+    assert [known[name].upper for name in BRANDIMARTE] == uppers
+    assert known["mk10"].lower == 189  # open: 189-193; the gap is taken to 193
