@@ -59,6 +59,10 @@ OPEN_WO = ("WAPPR", "APPR", "INPRG")
 _DEFAULT_REPAIR_H = 4.0
 
 
+class ShiftNotFoundError(ValueError):
+    """The shift asked for is not one of the plant's (or the plant publishes no shift hours)."""
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Prediction:
     """A failure the maintenance agent predicts on an asset."""
@@ -171,12 +175,14 @@ def shift_window(inputs: ShiftInputs, shift: str | None = None, *, grace_s: floa
     """The shift to plan: `shift` by name (the one in progress, else its next start), or by default
     the next shift to start (the one in progress when it started less than `grace_s` ago).
 
-    Raises ValueError naming the plant's shifts for an unknown name or a plant without shifts."""
+    Raises ShiftNotFoundError naming the plant's shifts for an unknown name or a plant without shifts."""
     hours = inputs.info.shifts
     if not hours:
-        raise ValueError("The plant publishes no shift hours (GET /plant has no 'shifts').")
+        raise ShiftNotFoundError("The plant publishes no shift hours (GET /plant has no 'shifts').")
     if shift is not None and shift not in hours:
-        raise ValueError(f"Unknown shift {shift!r}; this plant's shifts are {', '.join(sorted(hours))}.")
+        raise ShiftNotFoundError(
+            f"Unknown shift {shift!r}; this plant's shifts are {', '.join(sorted(hours))}."
+        )
     now, epoch = inputs.clock.t, inputs.clock.epoch_s
     day0 = datetime.fromtimestamp(epoch + now, tz=UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     base = day0.timestamp() - epoch
@@ -201,7 +207,7 @@ def plan_facts(inputs: ShiftInputs) -> PlanFacts:
     wo_windows: dict[str, tuple[float, float]] = {}
     for wo in inputs.work_orders:
         if wo.window_start and wo.window_end:
-            span = (_t(wo.window_start, epoch), _t(wo.window_end, epoch))
+            span = (plant_t(wo.window_start, epoch), plant_t(wo.window_end, epoch))
             wo_windows[wo.id] = span
             if wo.asset in machines and span[1] > now:
                 windows.append(
@@ -214,7 +220,7 @@ def plan_facts(inputs: ShiftInputs) -> PlanFacts:
             continue
         mine = [o for o in inputs.work_orders if o.asset == m.id]
         end = max(
-            (_t(o.window_end, epoch) if o.window_end else now + o.estimated_h * 3600 for o in mine),
+            (plant_t(o.window_end, epoch) if o.window_end else now + o.estimated_h * 3600 for o in mine),
             default=now + _DEFAULT_REPAIR_H * 3600,
         )
         windows.append(MachineWindow(machine=m.id, start_t=now, end_t=end, reason=f"{m.id} {m.mode}"))
@@ -234,5 +240,6 @@ def open_jobs(jobs: Sequence[Job]) -> list[Job]:
     return [j for j in jobs if j.status != "complete" and any(op.status != "done" for op in j.ops)]
 
 
-def _t(iso: str, epoch: float) -> float:
+def plant_t(iso: str, epoch: float) -> float:
+    """An ISO time from the plant as plant seconds (since its epoch)."""
     return datetime.fromisoformat(iso).timestamp() - epoch

@@ -268,9 +268,5 @@ def _rationale(plan: ShiftPlan, inputs: ShiftInputs) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _t(iso: str, epoch: float) -> float:
-    return datetime.fromisoformat(iso).timestamp() - epoch
-
-
 def _iso(t: float, epoch: float) -> str:
     return datetime.fromtimestamp(epoch + t, tz=UTC).strftime("%Y-%m-%d %H:%M")

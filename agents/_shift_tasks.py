@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ortools.sat.python import cp_model
 
 from agents._decision import Claim, ConflictResolution, resolve_conflict
-from agents._shift_inputs import ShiftInputs, ShiftWindow
+from agents._shift_inputs import ShiftInputs, ShiftWindow, plant_t
 from agents._shift_model import NotPlanned, PlannedTask
 from tools import WorkOrder
 
@@ -103,7 +102,7 @@ def _order_tasks(inputs: ShiftInputs, window: ShiftWindow) -> list[_Task]:
             continue  # under way: its machine is down in the facts, its technician busy
         lo, hi = max(window.start_t, now), window.end_t
         if wo.window_start and wo.window_end:
-            ws, we = _t(wo.window_start, epoch), _t(wo.window_end, epoch)
+            ws, we = plant_t(wo.window_start, epoch), plant_t(wo.window_end, epoch)
             if we <= window.start_t or ws >= window.end_t:
                 continue  # another shift's work
             lo, hi = max(lo, ws), min(hi, we)
@@ -233,7 +232,7 @@ def _busy_technicians(inputs: ShiftInputs, window: ShiftWindow) -> dict[str, flo
     for t in inputs.technicians:
         wo: WorkOrder | None = orders.get(t.work_order or "")
         if wo is not None and wo.started_time:
-            out[t.id] = _t(wo.started_time, inputs.clock.epoch_s) + wo.estimated_h * 3600
+            out[t.id] = plant_t(wo.started_time, inputs.clock.epoch_s) + wo.estimated_h * 3600
     return out
 
 
@@ -289,7 +288,3 @@ def _solve_tasks(tasks: list[_Task], busy: dict[str, float], policy: ShiftPolicy
         length = c.task.end_t - c.task.start_t
         out[c.task.task] = c.task.model_copy(update={"technician": who, "start_t": s, "end_t": s + length})
     return out
-
-
-def _t(iso: str, epoch: float) -> float:
-    return datetime.fromisoformat(iso).timestamp() - epoch

@@ -100,11 +100,12 @@ def build_shift_graph(
                 plan_production, inputs, window, part, policy=policy, replan=bool(state.get("replan"))
             )
             m = plan.measures
+            late = m.get("late_jobs")
             decision = Decision(
                 agent="scheduling",
                 summary=f"{m.get('status')}: {m.get('jobs')} job(s), {m.get('operations')} operation(s) planned; "
                 f"{len(plan.windows)} machine window(s) avoided; "
-                f"{len(m.get('late_jobs') or [])} late"  # type: ignore[arg-type]
+                f"{len(late) if isinstance(late, list) else 0} late"
                 + (f"; {m.get('moved_operations')} operation(s) moved" if plan.replan_of is not None else "")
                 + ".",
                 rule="CP-SAT: "

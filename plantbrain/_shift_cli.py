@@ -149,11 +149,12 @@ def register(app: typer.Typer, operator_errors: Callable[[], AbstractContextMana
 
 
 async def _planned(**kwargs: Any) -> dict[str, Any]:
+    from agents._shift_inputs import ShiftNotFoundError
+    from tools import ToolError
+
     try:
         return await plan_shift_task(**kwargs)
-    except ValueError as e:  # an unknown shift name, a plant without shift hours
-        from tools import ToolError
-
+    except ShiftNotFoundError as e:
         raise ToolError("invalid_args", str(e)) from None
 
 
