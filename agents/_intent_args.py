@@ -97,6 +97,17 @@ class ShiftArgs(IntentArgs):
     shift: Literal["A", "B", "C"] | None = Field(default=None, description="None: the shift on duty.")
 
 
+class PlanShiftArgs(IntentArgs):
+    shift: Literal["A", "B", "C"] | None = Field(
+        default=None, description="None: the next shift to start (or the one that has just begun)."
+    )
+    replan: bool = Field(
+        default=False,
+        description="Replan the shift in progress after a change (breakdown, rush order): least disruption.",
+    )
+    publish: bool = Field(default=True, description="False: a draft for review, nothing published.")
+
+
 class MoveJobsArgs(IntentArgs):
     source: str = AssetRef
     target: str = AssetRef

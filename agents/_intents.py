@@ -119,6 +119,9 @@ INTENTS: tuple[IntentSpec, ...] = (
        "Spare-part stock, flagging parts at or below their minimum.",
        "Which spare parts are low?", "哪些备件库存不足？"),
     # -- scheduling --------------------------------------------------------------------------------
+    _i("plan_shift", "scheduling", a.PlanShiftArgs, "write",
+       "Plan a shift (default: the next): every open order on the machines around maintenance windows, maintenance tasks on the shift's technicians by skill, inspection points on machines under watch; checked, published and stored. Replan: least disruption after a breakdown or a rush order.",
+       "Plan the next shift", "排下一班"),
     _i("show_schedule", "scheduling", a.ScopeArgs, "read",
        "The published schedule of a machine or a line: queued operations in order.",
        "What's scheduled on CNC-4?", "4号数控机床排了哪些任务？"),

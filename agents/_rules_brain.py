@@ -357,6 +357,13 @@ class _Planner:
         if intent == "incident_replay":
             m = re.search(r"\b(inc-[a-z0-9_-]+)", clause)
             return {"run_id": m.group(1) if m else None}
+        if intent == "plan_shift":
+            m = re.search(r"\bshift ([abc])\b|([abc])\s*班", clause)
+            return {
+                "shift": (m.group(1) or m.group(2)).upper() if m else None,
+                "replan": g.REPLAN.search(clause) is not None,
+                "publish": g.DRAFT.search(clause) is None,
+            }
         if intent == "list_technicians":
             m = re.search(r"\bshift ([abc])\b|([abc])\s*班", clause)
             return {"shift": (m.group(1) or m.group(2)).upper() if m else None}

@@ -27,6 +27,10 @@ INTENT_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for name, rx in (
         ("incident_replay", r"\breplay\b|walk me through .*incident|回放|复盘|重放"),
         ("handover_report", r"hand-?over|shift report|end[- ]of[- ]shift|交接班|交班报告|交接报告"),
+        ("plan_shift", r"^(please |can you |could you |now |let's )*(re-?)?plan\b|\bre-?plan\b"
+         r"|\b(make|draw up|build|prepare|create|draft|generate|produce|work out)\b[^.;?]*\b(shift plan|plan (for|of) (the )?(next |this |current |coming )?shift)"
+         r"|排([1一]下)?(下[1一]?个?|本|这个?|当前|[abc]|早|中|夜)\s*班|重排|重新排产"
+         r"|(制定|做|安排|出|排)([1一]下)?.{0,6}班.{0,4}计划|班.{0,5}计划.{0,3}(排|做|制定)"),
         ("respond_incident", r"\b(handle|deal with|respond to|take care of|sort out)\b.*\b(incident|alarm flood|alarm storm|outage|upset)"
          r"|(处理|应对).*(事故|告警风暴|报警风暴|异常)"),
         ("find_root_cause", r"root[- ]?cause|what('s| is) causing|根因|根本原因|找.*原因|原因是什么"),
@@ -63,6 +67,11 @@ INTENT_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     )
 )  # fmt: skip
 
+REPLAN = re.compile(r"\bre-?plan|重排|重新排|重新安排|重新制定|重做")
+"""A shift plan asked again mid-shift: least disruption to what has started."""
+DRAFT = re.compile(r"\b(draft|dry[- ]run|for review)\b|草稿|预排|试排")
+"""A shift plan for review only: nothing published."""
+
 _SENTENCE = re.compile(r"(?:[.;!?](?:\s|$)|[。；！？\n]+)")
 _CLAUSE_EN = re.compile(r",?\s+(?:and then|then|after that|afterwards|and also|also|plus|and)\s+|,\s+")
 _CLAUSE_ZH = re.compile(
@@ -90,6 +99,9 @@ _NEGATIONS: tuple[tuple[re.Pattern[str], Forbid], ...] = tuple(
         (r"\b(?:don'?t|do not|never|without)\s+(?:change|changing|touch|touching)\s+the schedule\b[^,.;]*",
          "publish_schedule", {}, "don't change the schedule"),
         (r"(?:不要|别|不准)\s*(?:改|动|调整)\s*(?:排程|计划|排产)[^,，。；]*", "publish_schedule", {}, "不要改排程"),
+        (r"\b(?:don'?t|do not|never|without|no need to|must not)\s+(?:publish|publishing)\b[^,.;]*",
+         "publish_schedule", {}, "don't publish"),
+        (r"(?:先不要|先不|不要|别|暂不|不用|无需|不)\s*发布[^,，。；]*", "publish_schedule", {}, "不要发布"),
     )
 )  # fmt: skip
 """Negated actions: the words are cut out of the task and the tool is forbidden for its run."""

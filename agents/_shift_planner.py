@@ -48,6 +48,9 @@ from agents._shift_tasks import place_tasks
 from tools import Job
 
 _UNIT_S = 60
+MOVED_S = 5 * 60.0
+"""A replanned operation counts as moved when its machine changes or its start shifts this much
+(smaller shifts are the minute rounding of the plan, not a change anyone acts on)."""
 _CONCERN = {"EM": "safety", "CM": "safety", "INSP": "quality", "PM": "cost", "PdM": "cost"}
 
 
@@ -175,7 +178,11 @@ def plan_production(
             "late_jobs": [{"job": lj.job, "tardiness_s": lj.tardiness * _UNIT_S} for lj in result.late_jobs],
             "weighted_tardiness_min": result.weighted_tardiness,
             "disruption": result.disruption,
-            "moved_operations": len(result.changes),
+            "changed_operations": len(result.changes),
+            "moved_operations": sum(
+                c.new_machine != c.old_machine or abs(c.new_start - c.old_start) * _UNIT_S >= MOVED_S
+                for c in result.changes
+            ),
             "makespan_t": None if result.makespan is None else result.makespan * _UNIT_S,
             "seconds": round(time.perf_counter() - started, 3),
             "solver": list(result.rationale),

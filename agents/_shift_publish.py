@@ -15,14 +15,17 @@ from pydantic import JsonValue
 
 from agents._decision import Decision, Evidence, ToolCall
 from agents._shift_model import PlannedTask, ShiftPlan
-from agents._specialist import Act
+from agents._specialist import Act, Declined
 from tools import find_tool
 
 AGENT = "supervisor"
 
 
 async def publish_plan(plan: ShiftPlan, act: Act) -> tuple[ShiftPlan, tuple[ToolCall, ...]]:
-    """Publish `plan`; the plan as published (work order ids of new tasks, schedule version)."""
+    """Publish `plan`; the plan as published (work order ids of new tasks, schedule version).
+
+    A schedule the gate declines (the operator ruled it out) stops it there: `published_version`
+    None, nothing else written. A declined work order leaves its task out of the plan."""
     calls: list[ToolCall] = []
     assignments: list[JsonValue] = [
         {"job": op.job, "op": op.op, "machine": op.machine, "start_t": op.start_t}
@@ -37,6 +40,8 @@ async def publish_plan(plan: ShiftPlan, act: Act) -> tuple[ShiftPlan, tuple[Tool
     }
     published = await act("publish_schedule", args)
     calls.append(_call("publish_schedule", args))
+    if isinstance(published, Declined):  # ruled out (the operator said so): nothing else is done
+        return plan.model_copy(update={"published_version": None}), tuple(calls)
     version = getattr(published, "version", None)
     tasks: list[PlannedTask] = []
     for task in plan.tasks:
@@ -55,14 +60,18 @@ async def publish_plan(plan: ShiftPlan, act: Act) -> tuple[ShiftPlan, tuple[Tool
             }
             made = await act("create_work_order", create)
             calls.append(_call("create_work_order", create))
+            if isinstance(made, Declined):
+                continue
             wo_id = str(getattr(made, "id", ""))
         assign: dict[str, JsonValue] = {
             "work_order_id": wo_id,
             "technicians": [task.technician],
             "by": "maintenance",
         }
-        await act("assign_work_order", assign)
+        assigned = await act("assign_work_order", assign)
         calls.append(_call("assign_work_order", assign))
+        if isinstance(assigned, Declined):
+            continue
         tasks.append(task.model_copy(update={"work_order": wo_id}))
     done = plan.model_copy(
         update={"tasks": tuple(tasks), "published_version": version if isinstance(version, int) else None}
@@ -70,8 +79,11 @@ async def publish_plan(plan: ShiftPlan, act: Act) -> tuple[ShiftPlan, tuple[Tool
     return done, tuple(calls)
 
 
-def publish_decision(plan: ShiftPlan, calls: tuple[ToolCall, ...], problems: list[str]) -> Decision:
-    """The supervisor's decision: published (with what), or refused because the plan is invalid."""
+def publish_decision(
+    plan: ShiftPlan, calls: tuple[ToolCall, ...], problems: list[str], *, declined: bool = False
+) -> Decision:
+    """The supervisor's decision: published (with what), refused because the plan is invalid, or
+    not published because the gate declined the schedule (`declined`)."""
     observed = (
         Evidence(
             source="check_plan",
@@ -87,6 +99,17 @@ def publish_decision(plan: ShiftPlan, calls: tuple[ToolCall, ...], problems: lis
             rule="publish only a plan that passes the validator",
             rationale=" ".join(problems[:5]),
             confidence=0.3,
+            conflicts=plan.conflicts,
+        )
+    if declined:
+        return Decision(
+            agent=AGENT,
+            summary=f"Shift {plan.shift} plan not published: publishing the schedule was ruled out.",
+            observed=observed,
+            rule="the operator's prohibitions hold over the plan",
+            rationale=" ".join(plan.rationale[:6]),
+            tool_calls=calls,
+            confidence=0.9,
             conflicts=plan.conflicts,
         )
     return Decision(

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.store.base import BaseStore
 from langgraph.types import Command
 from pydantic import JsonValue, TypeAdapter, ValidationError
 
@@ -36,6 +37,7 @@ from agents._specialist import Act, Declined
 from agents._supervisor import condition_holds
 from graphs._incident import _gate
 from graphs._ops_incident import respond_incident
+from graphs._ops_shift import plan_shift_handler
 from graphs._ops_state import OpsState, brain_answer, reply_of
 from graphs._spans import agent_span
 from graphs._state import ActionRecord
@@ -90,10 +92,16 @@ def build_ops_graph(
     checkpointer: BaseCheckpointSaver[Any] | None = None,
     incidents: IncidentLibrary | None = None,
     handlers: Mapping[str, Handler] | None = None,
+    store: BaseStore | None = None,
 ) -> CompiledStateGraph[OpsState, None, OpsState, OpsState]:
     """Compile the graph around a plant client and a brain (None: to read a thread's state only);
-    `handlers` overrides intents (tests)."""
-    table: dict[str, Handler] = {**HANDLERS, "respond_incident": respond_incident, **(handlers or {})}
+    `handlers` overrides intents (tests); `store` keeps the shift plans a task publishes."""
+    table: dict[str, Handler] = {
+        **HANDLERS,
+        "respond_incident": respond_incident,
+        "plan_shift": plan_shift_handler(store=store),
+        **(handlers or {}),
+    }
     cache: dict[str, PlantLexicon] = {}
 
     async def lexicon() -> PlantLexicon:

@@ -18,6 +18,7 @@ from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.store.base import BaseStore
 from langgraph.types import Command
 from pydantic import JsonValue
 
@@ -53,9 +54,11 @@ async def ask(
     origin: Mapping[str, JsonValue] | None = None,
     incidents: IncidentLibrary | None = None,
     on_event: OnEvent | None = None,
+    store: BaseStore | None = None,
 ) -> dict[str, JsonValue]:
-    """Run one operator task as the next turn of a thread (a new thread if the id is new)."""
-    graph = build_ops_graph(client, brain=brain, checkpointer=checkpointer, incidents=incidents)
+    """Run one operator task as the next turn of a thread (a new thread if the id is new); `store`
+    keeps the shift plans it publishes."""
+    graph = build_ops_graph(client, brain=brain, checkpointer=checkpointer, incidents=incidents, store=store)
     snap = await graph.aget_state(_config(thread_id))
     values = cast(OpsState, snap.values or {})
     pending = [i.value for t in snap.tasks for i in t.interrupts]
@@ -85,9 +88,10 @@ async def answer(
     brain: Brain,
     incidents: IncidentLibrary | None = None,
     on_event: OnEvent | None = None,
+    store: BaseStore | None = None,
 ) -> dict[str, JsonValue]:
     """Answer a thread's pending approval (from any process) and continue the turn."""
-    graph = build_ops_graph(client, brain=brain, checkpointer=checkpointer, incidents=incidents)
+    graph = build_ops_graph(client, brain=brain, checkpointer=checkpointer, incidents=incidents, store=store)
     snap = await _require(graph, thread_id)
     if not any(t.interrupts for t in snap.tasks):
         raise ThreadNotFoundError(f"Thread {thread_id!r} has no pending approval; see its last answer.")

@@ -30,6 +30,7 @@ from agents._shift_inputs import ShiftWindow, gather, plan_facts, shift_window
 from agents._shift_model import MaintenancePart, ShiftPlan, check_plan
 from agents._shift_planner import ShiftPolicy, add_inspections, plan_maintenance, plan_production
 from agents._shift_publish import publish_decision, publish_plan
+from agents._specialist import Act
 from graphs._incident import _gate
 from graphs._spans import agent_span, record_decision
 from graphs._state import ActionRecord
@@ -49,14 +50,22 @@ class ShiftState(TypedDict, total=False):
     plan: dict[str, Any]
     violations: list[str]
     status: str
-    """planned (not published) | published | invalid (failed validation, not published)."""
+    """planned (not published) | published | invalid (failed validation, not published) |
+    declined (the gate ruled the schedule out: nothing published)."""
     decisions: Annotated[list[dict[str, Any]], operator.add]
 
 
 def build_shift_graph(
-    client: PlantClient, *, policy: ShiftPolicy | None = None, store: BaseStore | None = None
+    client: PlantClient,
+    *,
+    policy: ShiftPolicy | None = None,
+    store: BaseStore | None = None,
+    act: Act | None = None,
 ) -> Any:
-    """The compiled graph (no checkpointer: a plan is one short run; its result goes to `store`)."""
+    """The compiled graph (no checkpointer: a plan is one short run; its result goes to `store`).
+
+    `act` publishes through a caller's gate (an operator's task step); None: the graph's own,
+    keyed by the plan's run id."""
     policy = policy or ShiftPolicy()
 
     async def maintenance(state: ShiftState) -> dict[str, Any]:
@@ -145,16 +154,16 @@ def build_shift_graph(
             status = "invalid" if problems else "planned"
             if not problems and state.get("publish", True):
                 records: list[ActionRecord] = []
-                act = _gate(
+                gate = act or _gate(
                     client,
                     state.get("run_id") or _run_id(plan),
                     "supervisor",
                     records,
                     at_t=plan.planned_at_t,
                 )
-                plan, calls = await publish_plan(plan, act)
-                status = "published"
-            decision = publish_decision(plan, calls, problems)
+                plan, calls = await publish_plan(plan, gate)
+                status = "published" if plan.published_version is not None else "declined"
+            decision = publish_decision(plan, calls, problems, declined=status == "declined")
             record_decision(span, decision)
             if store is not None and status == "published":
                 value = {**plan.model_dump(mode="json"), "status": status}
@@ -190,9 +199,10 @@ async def run_shift_plan(
     store: BaseStore | None = None,
     policy: ShiftPolicy | None = None,
     run_id: str | None = None,
+    act: Act | None = None,
 ) -> ShiftState:
     """Plan (or replan) a shift through the graph; the final state (`plan`, `status`, `decisions`)."""
-    graph = build_shift_graph(client, policy=policy, store=store)
+    graph = build_shift_graph(client, policy=policy, store=store, act=act)
     state: ShiftState = {"shift": shift, "replan": replan, "publish": publish, "decisions": []}
     if run_id:
         state["run_id"] = run_id

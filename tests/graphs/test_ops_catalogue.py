@@ -194,6 +194,19 @@ async def _moved(s: Session, out: dict[str, Any]) -> None:
     assert set(_data(out)["moved"]) <= on4
 
 
+async def _shift_planned(s: Session, out: dict[str, Any]) -> None:
+    """Two hours into shift A the next shift is B: its plan is published through the step's gate."""
+    d = _data(out)
+    assert (d["status"], d["shift"]) == ("published", "B"), out["text"]
+    assert "publish_schedule" in [a["tool"] for a in out["actions"]]
+    sched = await s.get("/schedule")
+    assert sched["version"] == d["published_version"] > s.before["schedule"]["version"]
+    queued = {(o["job"], o["op"], m) for m, q in sched["machines"].items() for o in q}
+    planned = {(o["job"], o["op"], o["machine"]) for o in d["plan"]["operations"]}
+    assert planned and planned <= queued
+    assert d["violations"] == [] and d["operations_in_shift"] > 0
+
+
 async def _job(s: Session, out: dict[str, Any]) -> None:
     assert _data(out)["status"] == (await s.get("/jobs/JOB-0003"))["status"]
 
@@ -263,6 +276,7 @@ CASES: dict[str, Case] = {
     "spare_parts": Case(read_only(_parts)),
     "show_schedule": Case(read_only(_schedule)),
     "move_jobs": Case(_moved),
+    "plan_shift": Case(_shift_planned),
     "job_status": Case(read_only(_job)),
     "late_jobs": Case(read_only(_late), hours=12.0),
     "material_stock": Case(read_only(_materials)),

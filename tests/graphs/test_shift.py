@@ -299,3 +299,52 @@ def test_replan_for_a_rush_order_plans_it_and_keeps_started_work(redis_url: str,
             assert out["decisions"][3]["summary"].startswith("Published the shift A plan (a replan")
 
     _run(go)
+
+
+def test_operator_plan_shift_stores_the_plan_and_a_ruled_out_publish_changes_nothing(
+    redis_url: str, key_prefix: str
+) -> None:
+    """ "Plan the next shift" from an operator's task: published through the step's gate and kept in
+    the store; "don't publish" / "先不发布" (a prohibition) and "draft" leave the plant as it was."""
+    from agents._rules_brain import RulesBrain
+    from graphs._ops_run import ask
+    from plantbrain.state import RedisSaver
+
+    async def go() -> None:
+        async with _plant(seed=5) as (client, http):
+            await _advance(http, 3 * H)
+            site = (await http.get("/plant")).json()["site"]["id"]
+            with (
+                RedisSaver.from_url(redis_url, prefix=f"{key_prefix}ps:cp") as saver,
+                RedisStore.from_url(redis_url, prefix=f"{key_prefix}ps:store") as store,
+            ):
+                for i, text in enumerate(
+                    (
+                        "Plan shift B, but don't publish it",
+                        "把B班的生产计划排一下，先不发布",
+                        "Draft the plan for the next shift",
+                    )
+                ):
+                    before = (await http.get("/state")).json()
+                    out = await ask(
+                        client, saver, thread_id=f"ps-{i}", task=text, brain=RulesBrain(), store=store
+                    )
+                    assert out["status"] == "completed", out["text"]
+                    (step,) = out["steps"]
+                    assert step["intent"] == "plan_shift" and step["status"] == "nothing_to_do", step
+                    assert step["data"]["status"] in ("declined", "planned"), step["data"]
+                    assert (await http.get("/state")).json() == before
+                    assert await stored_plan(store, site) is None
+                    assert ("发布" if i == 1 else "publish") in str(out["text"])
+                out = await ask(
+                    client, saver, thread_id="ps-go", task="排下一班", brain=RulesBrain(), store=store
+                )
+                (step,) = out["steps"]
+                assert step["data"]["status"] == "published", out["text"]
+                plan = ShiftPlan.model_validate(step["data"]["plan"])
+                assert plan.shift == "B" and await stored_plan(store, plan.site) == plan
+                assert (await http.get("/schedule")).json()["version"] == plan.published_version
+                assert [a["tool"] for a in out["actions"]].count("publish_schedule") == 1
+                assert "B班计划" in str(out["text"])
+
+    _run(go)
