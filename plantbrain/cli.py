@@ -215,6 +215,7 @@ def demo(
 
 def _register_incident() -> None:
     from ._ask_cli import register as register_ask
+    from ._eval_cli import register as register_eval
     from ._incident_cli import register
     from ._intents_cli import register as register_intents
     from ._replay_cli import register as register_replay
@@ -229,6 +230,7 @@ def _register_incident() -> None:
     register_replay(app, bench_app, _operator_errors)
     register_serve(app, _operator_errors)
     register_shift(app, _operator_errors)
+    register_eval(app, _operator_errors)
 
 
 _register_incident()
