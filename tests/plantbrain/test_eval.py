@@ -305,3 +305,33 @@ def test_a_setup_call_the_plant_refuses_names_the_task(tmp_path: Path) -> None:
     assert len(lines) == 1 and lines[0].startswith("error: task bad-setup: setup call 1 (hold_lot) failed"), (
         lines
     )
+
+
+def test_the_llm_brain_is_scored_the_same_way() -> None:
+    """The evaluator takes any brain: a scripted OpenAI-compatible model (in-process, no network)
+    that answers right scores 1, one that picks the neighbouring machine scores 0."""
+    from agents._llm_brain import LlmBrain, LlmBrainConfig
+    from tests.agents.openai_script import ScriptedEndpoint, reply, tool_call
+
+    tasks = [EvalTask.model_validate(t) for t in (WO, STOP)]
+
+    async def score(target: str) -> tuple[float, float]:
+        endpoint = ScriptedEndpoint(
+            {
+                str(WO["utterance"]): reply(tool_call("create_work_order", asset=target, priority=2)),
+                str(STOP["utterance"]): reply(tool_call("stop_machine", asset=target)),
+            }
+        )
+        async with httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=endpoint.app), base_url="http://llm"
+        ) as llm:
+
+            def brain() -> LlmBrain:
+                config = LlmBrainConfig(base_url="http://llm/v1", model="scripted", max_retries=0)
+                return LlmBrain(config, http_async_client=llm)
+
+            report = await run_suite(tasks, brain, k=1, brain_name="llm")
+        return report.overall.success, report.overall.progress
+
+    assert asyncio.run(score("CNC-3")) == (1.0, 1.0)
+    assert asyncio.run(score("CNC-4")) == (0.0, 0.0)
