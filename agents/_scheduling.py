@@ -1,6 +1,6 @@
 """CP-SAT scheduling engine: flexible job shop with downtimes, due dates and rescheduling.
 
-Model (OR-Tools CP-SAT), per operation not fixed:
+Model (OR-Tools CP-SAT, built in `agents._scheduling_cp`), per operation not fixed:
 - one start variable shared by one optional fixed-size interval per eligible machine, exactly one
   of whose presence literals is true; end = start + the chosen machine's duration;
 - routing precedence end(op i) <= start(op i+1); the first operation starts at or after the job's
@@ -17,15 +17,16 @@ shared (60% for the primary criterion, the rest split). The first solve is hinte
 dispatching-rule schedule, so a feasible answer exists from the start whenever one is easy.
 
 Makespan on a flexible shop (some operation with a choice of machine), unless CP-SAT proves it
-optimal in a quarter of the budget, is then improved by a large-neighbourhood search: each step
-frees some operations (those on a few machines, of a few jobs, in a time window, or half on a
-critical path and half at random), keeps every other one on its machine and in its order there,
-re-solves that smaller model unhinted for a fraction of a second and keeps the answer if its
-makespan is no worse (so equal-makespan moves walk across plateaus). A neighbourhood solved to
-the end grows the next of its kind, one cut short shrinks it. CP-SAT's own neighbourhoods are
-limited in deterministic time, which on these disjunctive models runs several times slower than
-the wall clock, so few fit in seconds; on Brandimarte's instances this search halves the gap left
-at 10 s. Fixed routings (classical job shop) keep CP-SAT's search: there it does better.
+optimal in a quarter of the budget, is then improved by a large-neighbourhood search (its steps in
+`agents._scheduling_search`): each step frees some operations (those on a few machines, of a few
+jobs, in a time window, or half on a critical path and half at random), keeps every other one on
+its machine and in its order there, re-solves that smaller model unhinted for a fraction of a
+second and keeps the answer if its makespan is no worse (so equal-makespan moves walk across
+plateaus). A neighbourhood solved to the end grows the next of its kind, one cut short shrinks it.
+CP-SAT's own neighbourhoods are limited in deterministic time, which on these disjunctive models
+runs several times slower than the wall clock, so few fit in seconds; on Brandimarte's instances
+this search halves the gap left at 10 s. Fixed routings (classical job shop) keep CP-SAT's search:
+there it does better.
 
 Determinism: the default `workers=1` with a fixed `seed` makes the search reproducible; whenever
 a criterion is proven optimal the answer is identical run to run. If the wall-clock limit stops
@@ -40,25 +41,23 @@ from __future__ import annotations
 
 import math
 import random
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
-from itertools import pairwise
 
 from ortools.sat.python import cp_model
 
+from agents._scheduling_cp import _build, _Built, _flexible, _hint, _read
 from agents._scheduling_dispatch import DispatchRule, dispatch
 from agents._scheduling_explain import rationale, summarize
 from agents._scheduling_model import (
     DisruptionCost,
     Objective,
     Schedule,
-    ScheduledOperation,
     SchedulingProblem,
     SolveResult,
     SolveStatus,
 )
+from agents._scheduling_search import _Search, _steps
 from agents._scheduling_validate import check_problem
 
 _PRIMARY_SHARE = 0.6
@@ -67,50 +66,6 @@ _WALL_SAFETY = 3.0
 """With one worker the limit is deterministic time; wall time may run to this multiple of it."""
 _CP_SHARE = 0.25
 """Fraction of a makespan solve's budget for CP-SAT's own search; the neighbourhood search has the rest."""
-_STEP_S = 0.3
-"""Time limit of one neighbourhood solve with several workers, wall-clock seconds."""
-_STEP_DET = 0.03
-"""Time limit of one neighbourhood solve with one worker, deterministic time (about _STEP_S here)."""
-_KINDS = ("machines", "jobs", "window", "critical")
-"""Neighbourhoods of the search, taken in turn."""
-_FIRST_SIZE = 0.2
-"""Fraction of the movable operations a neighbourhood frees at first (then adapted per kind)."""
-
-_Key = tuple[str, int]
-_Expr = cp_model.LinearExpr | cp_model.IntVar | int
-
-
-@dataclass(kw_only=True, slots=True)
-class _Built:
-    """The CP-SAT model and the handles needed to read and hint solutions."""
-
-    model: cp_model.CpModel
-    starts: dict[_Key, cp_model.IntVar] = field(default_factory=dict)
-    choices: dict[_Key, list[tuple[str, int, cp_model.IntVar]]] = field(default_factory=dict)
-    criteria: list[tuple[str, _Expr]] = field(default_factory=list)
-
-
-@dataclass(kw_only=True, slots=True)
-class _Search:
-    """A large-neighbourhood search under way: problem, limits and incumbent, shared by its threads."""
-
-    problem: SchedulingProblem
-    cost: DisruptionCost
-    movable: list[_Key]
-    bound: int
-    deadline: float
-    det_budget: float | None
-    """Deterministic time it may use (one worker); None: only the wall-clock deadline."""
-    schedule: Schedule
-    value: int
-    start: int
-    """Makespan CP-SAT handed over."""
-    difficulty: dict[str, float] = field(default_factory=lambda: dict.fromkeys(_KINDS, _FIRST_SIZE))
-    """Fraction of the movable operations each kind of neighbourhood frees next."""
-    steps: int = 0
-    moves: int = 0
-    det_used: float = 0.0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 def solve(
@@ -218,120 +173,6 @@ def solve(
     )
 
 
-def _build(
-    problem: SchedulingProblem,
-    objective: Objective,
-    cost: DisruptionCost,
-    kept: dict[_Key, str] | None = None,
-) -> _Built:
-    """The model; operations in `kept` may only run on the machine given there."""
-    model = cp_model.CpModel()
-    built = _Built(model=model)
-    fixed = {(op.job, op.index): op for op in problem.fixed}
-    base = max(
-        [problem.now, *(j.release for j in problem.jobs), *(d.end for d in problem.downtimes)]
-        + [op.end for op in problem.fixed]
-    )
-    horizon = base + sum(
-        max(alt.duration for alt in operation.alternatives)
-        for job in problem.jobs
-        for index, operation in enumerate(job.operations)
-        if (job.id, index) not in fixed
-    )
-    intervals: dict[str, list[cp_model.IntervalVar]] = {m: [] for m in problem.machines}
-    for down in problem.downtimes:
-        if down.end > down.start:
-            intervals[down.machine].append(
-                model.new_fixed_size_interval_var(down.start, down.end - down.start, "")
-            )
-    job_ends: list[tuple[int | None, int, _Expr]] = []
-    for job in problem.jobs:
-        previous_end: _Expr = job.release
-        for index, operation in enumerate(job.operations):
-            key = (job.id, index)
-            pinned = fixed.get(key)
-            if pinned is not None:
-                if pinned.end > pinned.start:
-                    size = pinned.end - pinned.start
-                    intervals[pinned.machine].append(
-                        model.new_fixed_size_interval_var(pinned.start, size, "")
-                    )
-                previous_end = pinned.end
-                continue
-            lowest = max(problem.now, job.release)
-            start = model.new_int_var(lowest, horizon, f"s_{job.id}_{index}")
-            built.starts[key] = start
-            model.add(previous_end <= start)
-            alternatives = operation.alternatives
-            if kept is not None and key in kept:
-                alternatives = tuple(alt for alt in alternatives if alt.machine == kept[key])
-            if len(alternatives) == 1:
-                alt = alternatives[0]
-                literal = model.new_constant(1)
-                intervals[alt.machine].append(model.new_fixed_size_interval_var(start, alt.duration, ""))
-                built.choices[key] = [(alt.machine, alt.duration, literal)]
-                previous_end = start + alt.duration
-                continue
-            choices: list[tuple[str, int, cp_model.IntVar]] = []
-            for alt in alternatives:
-                literal = model.new_bool_var(f"x_{job.id}_{index}_{alt.machine}")
-                interval = model.new_optional_fixed_size_interval_var(start, alt.duration, literal, "")
-                intervals[alt.machine].append(interval)
-                choices.append((alt.machine, alt.duration, literal))
-            model.add_exactly_one(literal for _, _, literal in choices)
-            built.choices[key] = choices
-            end = model.new_int_var(lowest, horizon, f"e_{job.id}_{index}")
-            model.add(end == start + sum(duration * literal for _, duration, literal in choices))
-            previous_end = end
-        job_ends.append((job.due, job.weight, previous_end))
-    for machine_intervals in intervals.values():
-        if len(machine_intervals) > 1:
-            model.add_no_overlap(machine_intervals)
-    makespan = model.new_int_var(0, horizon, "makespan")
-    for _, _, job_end in job_ends:
-        model.add(makespan >= job_end)
-    tardiness_terms: list[_Expr] = []
-    for due, weight, job_end in job_ends:
-        if due is None or weight == 0:
-            continue
-        tardy = model.new_int_var(0, horizon, "")
-        model.add(tardy >= job_end - due)
-        tardiness_terms.append(weight * tardy)
-    tardiness = sum(tardiness_terms, start=cp_model.LinearExpr.constant(0))
-    if objective is Objective.MAKESPAN:
-        built.criteria = [("makespan", makespan)]
-        return built
-    built.criteria = [("weighted tardiness", tardiness)]
-    if objective is Objective.REPAIR and problem.previous is not None:
-        built.criteria.append(("disruption", _disruption(built, problem, cost, horizon)))
-    built.criteria.append(("makespan", makespan))
-    return built
-
-
-def _disruption(built: _Built, problem: SchedulingProblem, cost: DisruptionCost, horizon: int) -> _Expr:
-    assert problem.previous is not None
-    model = built.model
-    fixed = {(op.job, op.index): op for op in problem.fixed}
-    terms: list[_Expr] = []
-    for old in problem.previous.operations:
-        key = (old.job, old.index)
-        pinned = fixed.get(key)
-        if pinned is not None:
-            moved = cost.start_shift * abs(pinned.start - old.start)
-            terms.append(moved + cost.machine_change * (pinned.machine != old.machine))
-            continue
-        start = built.starts.get(key)
-        if start is None:
-            continue
-        shift = model.new_int_var(0, horizon + abs(old.start), "")
-        model.add(shift >= start - old.start)
-        model.add(shift >= old.start - start)
-        kept = [literal for machine, _, literal in built.choices[key] if machine == old.machine]
-        changed: _Expr = 1 - kept[0] if kept else 1
-        terms.append(cost.start_shift * shift + cost.machine_change * changed)
-    return sum(terms, start=cp_model.LinearExpr.constant(0))
-
-
 def _improve(
     problem: SchedulingProblem,
     cost: DisruptionCost,
@@ -365,162 +206,6 @@ def _improve(
         for run in runs:
             run.result()  # re-raises what went wrong in a thread
     return search
-
-
-def _steps(search: _Search, rng: random.Random, step: int) -> None:
-    """One thread of the search: free a neighbourhood, re-solve it, keep the answer if no worse;
-    until the bound is reached or the budget runs out."""
-    while True:
-        with search.lock:
-            left = search.deadline - time.perf_counter()
-            det_left = math.inf if search.det_budget is None else search.det_budget - search.det_used
-            if search.value <= search.bound or left <= 0.01 or det_left <= 0.001:
-                return
-            kind = _KINDS[step % len(_KINDS)]
-            step += 1
-            schedule, value = search.schedule, search.value
-            free = _neighbourhood(kind, schedule, search.movable, rng, search.difficulty[kind])
-        built = _restricted(search.problem, search.cost, schedule, value, free)
-        solver = cp_model.CpSolver()
-        solver.parameters.num_workers = 1
-        solver.parameters.random_seed = rng.randrange(1 << 30)
-        if search.det_budget is None:
-            solver.parameters.max_time_in_seconds = min(left, _STEP_S)
-        else:
-            solver.parameters.max_deterministic_time = min(_STEP_DET, det_left)
-            solver.parameters.max_time_in_seconds = left
-        status = solver.solve(built.model)
-        if status == cp_model.MODEL_INVALID:
-            raise RuntimeError(f"Invalid CP-SAT model (a bug in the engine): {built.model.validate()}")
-        with search.lock:
-            search.steps += 1
-            # CP-SAT does not count building the model; the floor keeps the step count finite
-            search.det_used += max(solver.response_proto.deterministic_time, _STEP_DET / 10)
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                found = solver.value(built.criteria[0][1])
-                search.moves += found < search.value
-                if found <= search.value:
-                    search.schedule, search.value = _read(built, solver, search.problem), found
-            grown = search.difficulty[kind] * (1.1 if status == cp_model.OPTIMAL else 1 / 1.1)
-            search.difficulty[kind] = min(1.0, max(0.01, grown))
-
-
-def _neighbourhood(
-    kind: str, schedule: Schedule, movable: list[_Key], rng: random.Random, difficulty: float
-) -> set[_Key]:
-    """The operations a step frees: about `difficulty` of the movable ones, chosen by `kind`."""
-    by_key = schedule.by_key()
-    target = max(2, round(difficulty * len(movable)))
-    if kind == "window":
-        ordered = sorted(movable, key=lambda k: (by_key[k].start, k))
-        first = rng.randrange(max(1, len(ordered) - target + 1))
-        return set(ordered[first : first + target])
-    if kind == "critical":
-        chosen = sorted(_critical(schedule) & set(movable))
-        rng.shuffle(chosen)
-        chosen = chosen[: max(1, target // 2)]
-        taken = set(chosen)
-        others = [k for k in movable if k not in taken]
-        rng.shuffle(others)
-        return {*chosen, *others[: target - len(chosen)]}
-    groups: dict[str, list[_Key]] = {}
-    for key in movable:
-        groups.setdefault(by_key[key].machine if kind == "machines" else key[0], []).append(key)
-    names = sorted(groups)
-    rng.shuffle(names)
-    free: set[_Key] = set()
-    for name in names:
-        if len(free) >= target:
-            break
-        free.update(groups[name])
-    return free
-
-
-def _critical(schedule: Schedule) -> set[_Key]:
-    """Operations on a longest path: back from those ending at the makespan, through every job or
-    machine predecessor that ends exactly when the operation starts."""
-    ops = schedule.operations
-    end = max(op.end for op in ops)
-    ending: dict[int, list[ScheduledOperation]] = {}
-    for op in ops:
-        ending.setdefault(op.end, []).append(op)
-    seen: set[_Key] = set()
-    todo = [op for op in ops if op.end == end]
-    while todo:
-        op = todo.pop()
-        if (op.job, op.index) in seen:
-            continue
-        seen.add((op.job, op.index))
-        todo += [
-            before
-            for before in ending.get(op.start, ())
-            if before.machine == op.machine or (before.job == op.job and before.index == op.index - 1)
-        ]
-    return seen
-
-
-def _restricted(
-    problem: SchedulingProblem, cost: DisruptionCost, schedule: Schedule, value: int, free: set[_Key]
-) -> _Built:
-    """The makespan model with every operation outside `free` kept on its machine and in its order
-    there, and makespan at most `value`."""
-    by_key = schedule.by_key()
-    kept = {key: op.machine for key, op in by_key.items() if key not in free}
-    built = _build(problem, Objective.MAKESPAN, cost, kept)
-    model = built.model
-    lines: dict[str, list[ScheduledOperation]] = {}
-    for key in built.starts:
-        op = by_key[key]
-        if key not in free and op.end > op.start:  # an empty operation takes no machine time
-            lines.setdefault(op.machine, []).append(op)
-    for line in lines.values():
-        line.sort(key=lambda o: (o.start, o.job, o.index))
-        for first, second in pairwise(line):
-            model.add(
-                built.starts[(first.job, first.index)] + (first.end - first.start)
-                <= built.starts[(second.job, second.index)]
-            )
-    makespan = built.criteria[0][1]
-    model.add(makespan <= value)
-    # No hint: a neighbourhood that cannot do better is then mostly re-solved into another schedule
-    # of the same makespan, so the search walks across plateaus (with the hint it stays put).
-    model.minimize(makespan)
-    return built
-
-
-def _flexible(built: _Built) -> bool:
-    """Whether some operation still has a choice of machine (the search pays off only then)."""
-    return any(len(choices) > 1 for choices in built.choices.values())
-
-
-def _hint(built: _Built, schedule: Schedule) -> None:
-    built.model.clear_hints()  # type: ignore[no-untyped-call]  # untyped in ortools' own stubs
-    by_key = schedule.by_key()
-    for key, start in built.starts.items():
-        op = by_key.get(key)
-        if op is None:
-            continue
-        built.model.add_hint(start, op.start)
-        choices = built.choices[key]
-        for machine, _, literal in choices if len(choices) > 1 else ():
-            built.model.add_hint(literal, machine == op.machine)
-
-
-def _read(built: _Built, solver: cp_model.CpSolver, problem: SchedulingProblem) -> Schedule:
-    placed = list(problem.fixed)
-    for key, start in built.starts.items():
-        begin = solver.value(start)
-        machine, duration = next(
-            (machine, duration)
-            for machine, duration, literal in built.choices[key]
-            if solver.boolean_value(literal)
-        )
-        placed.append(
-            ScheduledOperation(job=key[0], index=key[1], machine=machine, start=begin, end=begin + duration)
-        )
-    order = {m: i for i, m in enumerate(problem.machines)}
-    placed.sort(key=lambda o: (o.start, order[o.machine], o.job, o.index))
-    return Schedule(operations=tuple(placed))
 
 
 def _headline(

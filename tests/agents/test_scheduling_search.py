@@ -9,16 +9,8 @@ import pytest
 from ortools.sat.python import cp_model
 
 from agents import _scheduling
-from agents._scheduling import (
-    _KINDS,
-    _build,
-    _critical,
-    _flexible,
-    _improve,
-    _neighbourhood,
-    _restricted,
-    solve,
-)
+from agents._scheduling import _improve, solve
+from agents._scheduling_cp import _build, _flexible, _read
 from agents._scheduling_dispatch import DispatchRule, dispatch
 from agents._scheduling_io import parse_best_known, parse_fjsp
 from agents._scheduling_model import (
@@ -32,6 +24,7 @@ from agents._scheduling_model import (
     ScheduledOperation,
     SchedulingProblem,
 )
+from agents._scheduling_search import _KINDS, _critical, _neighbourhood, _restricted
 from agents._scheduling_validate import validate
 
 
@@ -134,7 +127,7 @@ def test_restricted_model_keeps_the_other_operations_on_their_machine_and_in_ord
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = 5
     assert solver.solve(built.model) == cp_model.OPTIMAL
-    new = _scheduling._read(built, solver, problem)
+    new = _read(built, solver, problem)
     assert validate(problem, new) == [] and max(op.end for op in new.operations) <= value
     after = new.by_key()
     for key in keys:
