@@ -233,7 +233,13 @@ class _Planner:
     # -- clauses ----------------------------------------------------------------------------------
     def _body(self, text: str, when: Condition | None, loop: str | None) -> None:
         prev: str | None = None
+        merged: list[str] = []
         for clause in g.clauses(text):
+            if merged and g.argument_only(clause):
+                merged[-1] = f"{merged[-1]} {clause}"  # "open a work order on GRD-2, priority 2"
+            else:
+                merged.append(clause)
+        for clause in merged:
             intent = g.intent_of(clause)
             refs = find_refs(clause, self.lex)
             self.last_line = next((r.value for r in refs if r.kind == "line"), self.last_line)
@@ -289,9 +295,12 @@ class _Planner:
         return [(self._one(intent, clause, refs), None)]
 
     def _refine(self, intent: str, clause: str, refs: list[Ref]) -> str:
-        """Status words said of a line are the line's status; of nothing named, the plant's."""
+        """Status words said of a job are the job's status; of a line, the line's; of nothing
+        named, the plant's."""
         if intent not in ("asset_status", "plant_status"):
             return intent
+        if any(r.kind == "job" for r in refs) and not any(r.kind in ("asset", "line") for r in refs):
+            return "job_status"  # "how's JOB-0007 getting on", "JOB-0031状态怎么样"
         if any(r.kind in ("asset", "pronoun") for r in refs):
             return "asset_status"
         if any(r.kind == "line" for r in refs):

@@ -32,11 +32,12 @@ INTENT_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"|排([1一]下)?(下[1一]?个?|本|这个?|当前|[abc]|早|中|夜)\s*班|重排|重新排产"
          r"|(制定|做|安排|出|排)([1一]下)?.{0,6}班.{0,4}计划|班.{0,5}计划.{0,3}(排|做|制定)"),
         ("respond_incident", r"\b(handle|deal with|respond to|take care of|sort out)\b.*\b(incident|alarm flood|alarm storm|outage|upset)"
+         r"|(事故|告警风暴|报警风暴).{0,6}(处理|应对)"
          r"|(处理|应对).*(事故|告警风暴|报警风暴|异常)"),
-        ("find_root_cause", r"root[- ]?cause|what('s| is) causing|根因|根本原因|找.*原因|原因是什么"),
-        ("explain", r"^\s*why\b|\bexplain\b|\breason\b|为什么|为何|解释|什么原因"),
-        ("list_held_lots", r"\b(which|what|list|show|any)\b.*\b(on hold|held)\b|被扣留|扣留中|扣着的|哪些批次.*扣"),
-        ("release_lot", r"\brelease\b|\bunhold\b|放行|解除扣留"),
+        ("find_root_cause", r"root[- ]?cause|what('s| is) causing|根因|根本原因|^(?!.*lot-?\d).*(找.*原因|原因是什么)"),
+        ("explain", r"^\s*why\b|\bexplain\b|\breason\b|为什么|为何|解释|什么原因|原因是什么|的原因"),
+        ("list_held_lots", r"^(?!.*(?:原因|为什么|为何|\bwhy\b))(?:.*?)(?:\b(which|what|list|show|any)\b.*\b(on hold|held)\b|被扣留|扣留中|扣着的|哪些批次.*扣)"),
+        ("release_lot", r"\breleas(e|ed|ing)\b|\bunhold\b|放行|解除扣留"),
         ("hold_lots", r"\b(hold|quarantine|block)\b|扣留|隔离|冻结|暂扣"),
         ("shelve_alarms", r"\b(shelve|silence|suppress|mute)\b|搁置|屏蔽|抑制"),
         ("acknowledge_alarms", r"\back(nowledge)?\b|确认.*(报警|告警)|(报警|告警).*确认|消音"),
@@ -50,14 +51,14 @@ INTENT_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
          r"|(设为|设定为|设置为|调为|改为|设成|调到)\s*\d+(\.\d+)?\s*(?!\d|号|\s*号)"),
         ("move_jobs", r"\b(move|transfer|shift|reroute|re-route|switch)\b.*\b(jobs?|work|orders?|operations?|queue)\b"
          r"|(转到|转移到|挪到|移到|改到|调到|转给)"),
-        ("diagnose", r"\bdiagnos|\bhealth\b|what('s| is) wrong with|诊断|健康|什么毛病|出了什么问题"),
-        ("stop_machine", r"\b(stop|shut ?down|halt|switch off|turn off)\b|停掉|停止|停机|关停|关掉|停下"),
+        ("diagnose", r"\bdiagnos|\bhealth(y)?\b|what('s| is) wrong with|诊断|健康|什么毛病|出了什么问题"),
+        ("stop_machine", r"\b(stop|shut ?down|halt|switch off|turn off)\b|\bshut\b[^,.;]{1,30}?\bdown\b|停掉|停止|停机|关停|关掉|停下"),
         ("start_machine", r"\b(restart|start|switch on|turn on|resume)\b|重新启动|重启|启动|开机|恢复运行"),
         ("list_technicians", r"technicians?|\bwho('s| is) on (shift|duty)\b|\bfitters?\b|\bmechanics?\b|技术员|维修工|谁当班|谁在班"),
         ("spare_parts", r"\bspares?\b|spare parts?|parts? (stock|inventory)|备件|配件"),
         ("late_jobs", r"\blate\b|overdue|behind schedule|miss(ing)? .*due|延期|延误|逾期|拖期"),
         ("material_stock", r"\bmaterials?\b|raw stock|原材料|物料|材料"),
-        ("spc_check", r"in control|statistical|\bspc\b|\bcpk\b|capab|受控|统计过程|过程能力|cpk"),
+        ("spc_check", r"in control|statistical|(?<![a-z])spc(?![a-z])|\bcpk\b|capab|受控|统计过程|过程能力|cpk"),
         ("show_schedule", r"schedul|\bqueue\b|\bplanned\b|what('s| is) next|排了|排程|排产|计划|任务"),
         ("sensor_trend", r"\btrend\b|\bhistory\b|over the (last|past)|趋势|曲线|历史"),
         ("read_sensor", r"__sensor__"),  # a sensor named with a question: decided by the brain
@@ -78,7 +79,9 @@ _CLAUSE_ZH = re.compile(
     r"然后|接着|之后|随后|并且|同时|还要|[,，、]|并(?=把|将|开|派|扣|确|停|通|转)|再(?=把|将|开|派|扣|确|停|转)"
 )
 _IF_EN = re.compile(r"\b(?:if|when|in case)\b\s+(.+?)(?:,\s*then\s+|\s+then\s+|,\s*)(.+)$")
-_IF_ZH = re.compile(r"(?:如果|假如|要是|若是|若|一旦)(.+?)(?:的话)?\s*[,，]?\s*(?:就|则|那么|那就|便)(.+)$")
+_IF_ZH = re.compile(
+    r"(?:如果|假如|要是|若是|若|一旦)(.+?)(?:的话)?\s*[,，]?\s*(?:就|(?<!否)则|那么|那就|便)(.+)$"
+)
 _IF_ZH_COMMA = re.compile(r"(?:如果|假如|要是|若是|若|一旦)(.+?)(?:的话)?\s*[,，]\s*(.+)$")
 _ELSE = re.compile(r"[,，]?\s*(?:\botherwise\b|\belse\b|否则|不然)[,，]?\s*")
 _UNSUPPORTED = re.compile(
@@ -244,6 +247,18 @@ _WO_TYPE = (
     (re.compile(r"predictive|\bpdm\b|预测"), "PdM"),
     (re.compile(r"corrective|repair|fix|\bcm\b|维修|修理|抢修"), "CM"),
 )
+
+
+_ARGUMENT_ONLY = re.compile(
+    r"^\s*(?:(?:with|at|as)\s+)?(?:a\s+)?(?:priority[- ]?\d|p\d)\s*$"
+    r"|^\s*(?:(?:for|from|in|over)\s+)?(?:the\s+)?(?:last|past|previous)\s+\d+(?:\.\d+)?\s*(?:hours?|hrs?|h|minutes?|mins?)\s*$"
+    r"|^\s*(?:优先级\s*\d|\d\s*级)\s*$|^\s*(?:最近|过去|前)\s*\d+\s*(?:个)?(?:小时|分钟)(?:的|内)?\s*$"
+)
+
+
+def argument_only(clause: str) -> bool:
+    """A clause that only adds an argument to the one before ("…on GRD-2, priority 2")."""
+    return _ARGUMENT_ONLY.search(clause) is not None
 
 
 def priority(text: str) -> int | None:

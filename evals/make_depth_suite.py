@@ -2762,48 +2762,146 @@ def _wo_root(g: Gen, prio: int) -> Frag:
     return fr
 
 
+INCIDENT_AFFECTED = ["P-201", "CNC-5", "CNC-6", "GRD-2", "PRS-1", "PRS-2"]
+
+
+def incident_task(f: str, name: str, p: Plant, lang: str, text: str) -> None:
+    """ "Handle the incident on line 2" on the coolant pump failure: triage, work order on P-201,
+    the schedule, held lots."""
+    affected = INCIDENT_AFFECTED
+    acks = [x for x in p.state["alarms"] if x["asset"] in affected[1:] and x["state"] in ACKABLE]
+    gold = (
+        [call("list_alarms")]
+        + [call("acknowledge_alarm") for _ in acks]
+        + [
+            call("create_work_order", asset="P-201", priority=1),
+            call("publish_schedule"),
+            call("hold_lot"),
+        ]
+    )
+    ms = [{"in": "alarms", "where": {"asset": a, "state": "UNACK"}, "count": 0} for a in affected[1:]]
+    ms += [
+        {"in": "work_orders", "where": {"asset": "P-201", "priority": 1}, "count": 1},
+        {"in": "lots", "where": {"on_hold": True}, "count_min": 1},
+    ]
+    mines = [
+        {"in": "work_orders", "where": {"asset": "P-101"}, "count_min": 1},
+        {"in": "work_orders", "where": {"asset": "P-201"}, "count_min": 2},
+        {"in": "assets", "where": {"mode": "stopped", "line": "L1"}, "count_min": 1},
+    ]
+    emit(
+        f,
+        name,
+        lang,
+        p,
+        text,
+        [],
+        gold=gold,
+        milestones=ms,
+        mines=mines,
+        answer=[{"mentions": "P-201"}],
+        tags={"alarm_triage", "maintenance", "scheduling", "quality", "cross"},
+    )
+
+
 def fam_incidents() -> None:
     rng = _rng("incidents")
-    f = "cross"
-    affected = ["P-201", "CNC-5", "CNC-6", "GRD-2", "PRS-1", "PRS-2"]
     for _i, (seed, h) in enumerate([(0, 6), (3, 8), (0, 8), (3, 7), (0, 7), (3, 6)]):
         p = plant(seed, "coolant_pump_failure", h)
-        acks = [x for x in p.state["alarms"] if x["asset"] in affected[1:] and x["state"] in ACKABLE]
         for lang in ("en", "zh"):
             g = Gen(p, rng)
             en, zh = g.words("incident", l=g.ln("L2"))
-            gold = (
-                [call("list_alarms")]
-                + [call("acknowledge_alarm") for _ in acks]
-                + [
-                    call("create_work_order", asset="P-201", priority=1),
-                    call("publish_schedule"),
-                    call("hold_lot"),
-                ]
-            )
-            ms = [{"in": "alarms", "where": {"asset": a, "state": "UNACK"}, "count": 0} for a in affected[1:]]
-            ms += [
-                {"in": "work_orders", "where": {"asset": "P-201", "priority": 1}, "count": 1},
-                {"in": "lots", "where": {"on_hold": True}, "count_min": 1},
-            ]
-            mines = [
-                {"in": "work_orders", "where": {"asset": "P-101"}, "count_min": 1},
-                {"in": "work_orders", "where": {"asset": "P-201"}, "count_min": 2},
-                {"in": "assets", "where": {"mode": "stopped", "line": "L1"}, "count_min": 1},
-            ]
+            incident_task("cross", "incident", p, lang, zh if lang == "zh" else en)
+
+
+def fam_phrasings() -> None:
+    """Phrasings the rules brain once got wrong, kept as regression tasks (fixed utterances)."""
+    f = "phrasings"
+
+    def one(name: str, lang: str, p: Plant, text: str, make: Any, **kw: Any) -> None:
+        emit(f, name, lang, p, text, make(Gen(p, random.Random(0))), **kw)
+
+    p = plant(0, None, 3)
+    one("healthy", "en", p, "how healthy is PRS-1?", lambda g: [g.diagnose("PRS-1")])
+    one("healthy", "en", p, "Is GRD-2 healthy?", lambda g: [g.diagnose("GRD-2")])
+    one(
+        "wo-comma-priority",
+        "en",
+        p,
+        "create a work order on GRD-2, priority 2",
+        lambda g: [g.create_wo("GRD-2", 2)],
+    )
+    one("wo-comma-priority", "zh", p, "给GRD-2开个工单，优先级2", lambda g: [g.create_wo("GRD-2", 2)])
+    one("wo-comma-priority", "en", p, "Raise a work order for PRS-3, P1", lambda g: [g.create_wo("PRS-3", 1)])
+    one(
+        "hold-comma-window",
+        "en",
+        p,
+        "put on hold the lots from CNC-5, last 2 hours",
+        lambda g: [g.hold_machine("CNC-5", 2)],
+    )
+    one("hold-comma-window", "zh", p, "扣留CNC-1的批次，最近2小时", lambda g: [g.hold_machine("CNC-1", 2)])
+    one("spc-zh", "zh", p, "3号数控机床做一下SPC检查", lambda g: [g.spc("CNC-3")])
+    one("spc-zh", "zh", p, "给PRS-2做个SPC", lambda g: [g.spc("PRS-2")])
+    one("spc-zh-loop", "zh", p, "1号线每台设备做SPC检查", lambda g: [g.spc(m) for m in g.p.machines("L1")])
+    one("shut-down", "en", p, "CNC-6: shut it down", lambda g: [g.stop("CNC-6")])
+    one("shut-down", "en", p, "shut CNC-7 down", lambda g: [g.stop("CNC-7")])
+    one("job-status", "en", p, "how's JOB-0007 getting on", lambda g: [g.job_status("JOB-0007")])
+    one("job-status", "zh", p, "JOB-0031状态怎么样", lambda g: [g.job_status("JOB-0031")])
+    one("job-status", "en", p, "what's the status of JOB-0012?", lambda g: [g.job_status("JOB-0012")])
+    for lot in ("LOT-0013", "LOT-0004"):
+        setup = [
+            hold_setup(lot),
+            hold_setup(f"LOT-{int(lot[4:]) + 1:04d}", "diameter drift on the last sample"),
+        ]
+        ph = plant(0, None, 3, setup)
+        text = f"{lot} can be released" if lot == "LOT-0013" else f"{lot}可以放行了"
+        one(
+            "released",
+            "en" if lot == "LOT-0013" else "zh",
+            ph,
+            text,
+            lambda g, lt=lot: [g.release(lt)],
+            setup=setup,
+        )
+        text = f"{lot}被扣留的原因是什么" if lot == "LOT-0013" else f"What's the reason {lot} is on hold?"
+        one(
+            "explain-reason",
+            "zh" if lot == "LOT-0013" else "en",
+            ph,
+            text,
+            lambda g, lt=lot: [g.explain_lot(lt)],
+            setup=setup,
+        )
+    # "否则" holds a 则 that is not the "then" of the condition; both branches, on live values
+    v = p.tag("PRS-2.hyd_oil_temp")
+    assert v is not None
+    for x, holds in ((int(v) - 3, True), (int(v) + 3, False)):
+        text = f"如果PRS-2液压油温超出{x}，给它建1级工单，否则诊断PRS-2"
+        g = Gen(p, random.Random(0))
+        read = [call("get_tag", tag_id="PRS-2.hyd_oil_temp")]
+        if holds:
+            fr = g.create_wo("PRS-2", 1, it=True)
+            emit(f, "cond-otherwise", "zh", p, text, [fr], gold=read + fr.gold, tags={"conditional"})
+        else:
+            fr = g.diagnose("PRS-2")
+            mines = [{"in": "work_orders", "where": {"asset": "PRS-2"}, "count_min": 1}]
             emit(
                 f,
-                "incident",
-                lang,
+                "cond-otherwise",
+                "zh",
                 p,
-                zh if lang == "zh" else en,
-                [],
-                gold=gold,
-                milestones=ms,
+                text,
+                [fr],
+                gold=read + fr.gold,
                 mines=mines,
-                answer=[{"mentions": "P-201"}],
-                tags={"alarm_triage", "maintenance", "scheduling", "quality", "cross"},
+                tags={"conditional"},
             )
+    pi = plant(0, "coolant_pump_failure", 6)
+    incident_task(f, "incident-object-first", pi, "zh", "二线的事故处理一下")
+    incident_task(
+        f, "incident-object-first", plant(3, "coolant_pump_failure", 8), "zh", "第二条产线的事故处理一下"
+    )
 
 
 FILL_MOVES = [("CNC-3", "CNC-4"), ("CNC-1", "CNC-2"), ("CNC-5", "CNC-6"), ("PRS-1", "PRS-2"), ("OVN-1", "OVN-2"), ("CNC-2", "CNC-4"),
@@ -2915,6 +3013,7 @@ def main() -> None:
         fam_cross,
         fam_fill,
         fam_incidents,
+        fam_phrasings,
     ):
         fam()
     OUT.mkdir(parents=True, exist_ok=True)

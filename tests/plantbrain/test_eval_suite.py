@@ -15,7 +15,7 @@ import pytest
 from agents import RulesBrain
 from plantbrain._eval_cli import load
 from plantbrain._eval_run import run_suite, run_trial
-from plantbrain._eval_tasks import EvalTask
+from plantbrain._eval_tasks import EvalTask, default_suite
 
 STRIDE = 3
 """The gate runs every third task of the suite."""
@@ -78,3 +78,12 @@ def test_trials_repeat_exactly(suite: list[EvalTask]) -> None:
                 ), task.id
 
     asyncio.run(go())
+
+
+def test_phrasings_the_rules_brain_once_missed() -> None:
+    """evals/depth/phrasings.jsonl, all of it: "how healthy is PRS-1?", "…on GRD-2, priority 2",
+    "3号数控机床做一下SPC检查", "否则" in a condition, "二线的事故处理一下", …"""
+    chosen = load(default_suite() / "phrasings.jsonl")
+    assert len(chosen) >= 20
+    report = asyncio.run(run_suite(chosen, RulesBrain, k=1))
+    assert report.overall.success == 1.0, [(r.id, r.missing[:2]) for r in report.failures]
