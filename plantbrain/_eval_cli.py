@@ -13,7 +13,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -68,11 +67,10 @@ def commit() -> str:
 
 
 def text_report(report: SuiteReport, *, max_failures: int = 30) -> str:
-    when = datetime.now(tz=UTC).strftime("%Y-%m-%d")
     langs = ", ".join(f"{lang} {f.n} tasks {f.success:.3f}" for lang, f in report.by_lang.items())
     lines = [
         f"Step-depth suite: {report.tasks} tasks, {report.brain} brain, k={report.k}, "
-        f"{when}, commit {commit()}, {report.seconds:.0f} s.",
+        f"{report.date}, commit {commit()}, {report.seconds:.0f} s.",
         "",
         table(report),
         "",

@@ -23,6 +23,7 @@ import re
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -89,6 +90,8 @@ class DepthFigures(_Out):
 
 
 class SuiteReport(_Out):
+    date: str
+    """UTC date the run finished."""
     k: int
     brain: str
     tasks: int
@@ -252,7 +255,7 @@ async def run_trial(task: EvalTask, brain: Any, *, trial: int = 1) -> TrialResul
 
     started = time.perf_counter()
     exporter = InMemorySpanExporter()
-    provider = TracerProvider()
+    provider = TracerProvider(shutdown_on_exit=False)  # an atexit hook would keep every trial's spans
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     transport = httpx.ASGITransport(app=create_app(seed=task.seed, scenario=task.scenario))
     config = PlantClientConfig(base_url="http://plant", timeout_s=120.0)
@@ -347,6 +350,8 @@ async def run_trial(task: EvalTask, brain: Any, *, trial: int = 1) -> TrialResul
         if status != "completed":
             missing.append(f"run ended {status}")
         calls = calls_of(exporter)
+    exporter.clear()
+    provider.shutdown()
     total = len(task.milestones) + len(task.expected_answer)
     progress = 0.0 if hit else (done_milestones + said_ok) / total
     err, where = first_error(calls, task.gold_chain)
@@ -402,6 +407,7 @@ async def run_suite(
     by_depth = {d: _figures(ids, results) for d, ids in sorted(groups.items(), key=lambda kv: int(kv[0]))}
     failures = [r for tid in by_task for r in results[tid] if not r.success]
     return SuiteReport(
+        date=datetime.now(tz=UTC).strftime("%Y-%m-%d"),
         k=k,
         brain=brain_name,
         tasks=len(tasks),
