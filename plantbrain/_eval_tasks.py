@@ -232,6 +232,7 @@ def load_suite(path: Path, *, scenarios: Iterable[str], tools: Iterable[str]) ->
     Raises `SuiteError` naming `file:line` for a line that is not JSON, not a task, names an
     unknown scenario or tool, or repeats an id."""
     known_scenarios, known_tools = set(scenarios), set(tools)
+    known = ", ".join(sorted(known_tools))
     tasks: list[EvalTask] = []
     seen: dict[str, str] = {}
     for file in suite_files(path):
@@ -256,12 +257,12 @@ def load_suite(path: Path, *, scenarios: Iterable[str], tools: Iterable[str]) ->
             for part, calls in (("setup", task.setup), ("gold_chain", task.gold_chain)):
                 for call in calls:
                     if call.tool not in known_tools:
-                        raise SuiteError(
-                            f"{where}: {part}: unknown tool {call.tool!r} (see `plantbrain tools`)"
-                        )
+                        raise SuiteError(f"{where}: {part}: unknown tool {call.tool!r}; known: {known}")
             for mine in task.minefields:
                 if mine.action is not None and mine.action.tool not in known_tools:
-                    raise SuiteError(f"{where}: minefields: unknown tool {mine.action.tool!r}")
+                    raise SuiteError(
+                        f"{where}: minefields: unknown tool {mine.action.tool!r}; known: {known}"
+                    )
             if task.id in seen:
                 raise SuiteError(f"{where}: task id {task.id!r} repeats {seen[task.id]}")
             seen[task.id] = where
