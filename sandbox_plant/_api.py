@@ -9,6 +9,7 @@ first answer is returned again (`Idempotent-Replayed: true`).
 from __future__ import annotations
 
 import hashlib
+import weakref
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -28,6 +29,16 @@ from ._plant import Plant
 from ._schemas import AdvanceRequest, ResetRequest
 
 
+class _Sandbox:
+    """What one app serves: the plant, and the answers of actions by Idempotency-Key."""
+
+    __slots__ = ("__weakref__", "idem", "plant")
+
+    def __init__(self, plant: Plant) -> None:
+        self.plant = plant
+        self.idem: dict[str, tuple[str, bytes]] = {}
+
+
 def create_app(
     plant: Plant | None = None,
     *,
@@ -42,11 +53,20 @@ def create_app(
         description="A deterministic simulated factory: topology, sensors, alarms (ISA-18.2), production, "
         "quality, maintenance. Times are ISO-8601 UTC; `*_t` fields are virtual seconds since reset.",
     )
-    state: J = {"plant": plant or Plant(config, seed=seed, scenario=scenario), "idem": {}}
+    # The app owns its plant; the endpoints reach it through a weak reference, so that FastAPI's
+    # cache of endpoint callables (which keeps thousands of them) does not keep old plants alive.
+    box = _Sandbox(plant or Plant(config, seed=seed, scenario=scenario))
+    app.state.sandbox = box
+    ref = weakref.ref(box)
+
+    def S() -> _Sandbox:
+        live = ref()
+        if live is None:
+            raise RuntimeError("this sandbox app has been discarded")
+        return live
 
     def P() -> Plant:
-        p: Plant = state["plant"]
-        return p
+        return S().plant
 
     # -- errors -----------------------------------------------------------------------------------
     @app.exception_handler(PlantError)
@@ -88,7 +108,7 @@ def create_app(
             + request.url.path.encode()
             + (body.model_dump_json().encode() if body else b"")
         ).hexdigest()
-        seen = state["idem"].get(key)
+        seen = S().idem.get(key)
         if seen is not None:
             if seen[0] != fp:
                 raise InvalidRequest(
@@ -98,7 +118,7 @@ def create_app(
                 )
             return Response(seen[1], media_type="application/json", headers={"Idempotent-Replayed": "true"})
         content = dump(fn())
-        state["idem"][key] = (fp, content)
+        S().idem[key] = (fp, content)
         return Response(content, media_type="application/json")
 
     # -- control of time and state -----------------------------------------------------------------
@@ -114,7 +134,8 @@ def create_app(
     )
     async def reset(body: ResetRequest) -> J:
         new = Plant(P().cfg, seed=body.seed, scenario=body.scenario)
-        state["plant"], state["idem"] = new, {}
+        box = S()
+        box.plant, box.idem = new, {}
         return views.plant_info(new)
 
     @app.get("/clock", tags=["control"], summary="Current virtual time")
