@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 from graphs import Approval
 from graphs._ops_run import answer, ask
 from plantbrain._eval_tasks import AnswerFact, EvalTask, Fact, Mine, SuiteError, ToolCallRef
+from plantbrain._incident_cli import advance_to
 from tools import PlantClient, PlantClientConfig, ToolError, find_tool
 from tools import _telemetry as tm
 
@@ -270,11 +271,7 @@ async def run_trial(task: EvalTask, brain: Any, *, trial: int = 1) -> TrialResul
             body: dict[str, Any] = r.json()
             return body
 
-        left = task.hours * 3600.0
-        while left > 0:
-            step = min(left, 86400.0)
-            (await http.post("/clock/advance", json={"seconds": step})).raise_for_status()
-            left -= step
+        await advance_to(client, task.hours * 3600.0)
         for n, call in enumerate(task.setup, 1):
             try:
                 await find_tool(call.tool).invoke(client, call.args)

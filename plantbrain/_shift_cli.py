@@ -62,14 +62,10 @@ async def _plant(plant_url: str | None, seed: int, scenario: str | None, at_h: f
         async with PlantClient(PlantClientConfig(base_url=plant_url)) as client:
             yield client
         return
-    from plantbrain._incident_cli import _Advance, _Advanced, sandbox_client
+    from plantbrain._incident_cli import advance_to, sandbox_client
 
     async with sandbox_client(seed, scenario) as client:
-        left = at_h * 3600.0
-        while left > 0:
-            step = min(left, 86400.0)
-            await client.post("/clock/advance", _Advance(seconds=step), _Advanced)
-            left -= step
+        await advance_to(client, at_h * 3600.0)
         yield client
 
 
